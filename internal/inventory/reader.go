@@ -1,0 +1,334 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// GVK returns the group, version and kind the scan reads a Kind as.
+func GVK(k Kind) schema.GroupVersionKind {
+	switch k {
+	case KindDeployment, KindReplicaSet, KindStatefulSet, KindDaemonSet:
+		return appsv1.SchemeGroupVersion.WithKind(k.Name())
+	case KindJob, KindCronJob:
+		return batchv1.SchemeGroupVersion.WithKind(k.Name())
+	case KindIngress, KindNetworkPolicy:
+		return networkingv1.SchemeGroupVersion.WithKind(k.Name())
+	case KindRole, KindClusterRole, KindRoleBinding, KindClusterRoleBinding:
+		return rbacv1.SchemeGroupVersion.WithKind(k.Name())
+	case KindStorageClass:
+		return storagev1.SchemeGroupVersion.WithKind(k.Name())
+	case KindValidatingWebhookConfiguration, KindMutatingWebhookConfiguration, KindValidatingAdmissionPolicy, KindValidatingAdmissionPolicyBinding:
+		return admissionregistrationv1.SchemeGroupVersion.WithKind(k.Name())
+	}
+	return corev1.SchemeGroupVersion.WithKind(k.Name())
+}
+
+// Name is the kind without its group.
+func (k Kind) Name() string {
+	for i := 0; i < len(k); i++ {
+		if k[i] == '.' {
+			return string(k[:i])
+		}
+	}
+	return string(k)
+}
+
+// Object returns an empty object of the kind, as the cache is asked for it:
+// Secrets as metadata only, everything else typed.
+func Object(k Kind) client.Object {
+	switch k {
+	case KindSecret:
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(GVK(k))
+		return m
+	case KindNamespace:
+		return &corev1.Namespace{}
+	case KindPod:
+		return &corev1.Pod{}
+	case KindService:
+		return &corev1.Service{}
+	case KindServiceAccount:
+		return &corev1.ServiceAccount{}
+	case KindDeployment:
+		return &appsv1.Deployment{}
+	case KindReplicaSet:
+		return &appsv1.ReplicaSet{}
+	case KindStatefulSet:
+		return &appsv1.StatefulSet{}
+	case KindDaemonSet:
+		return &appsv1.DaemonSet{}
+	case KindJob:
+		return &batchv1.Job{}
+	case KindCronJob:
+		return &batchv1.CronJob{}
+	case KindIngress:
+		return &networkingv1.Ingress{}
+	case KindNetworkPolicy:
+		return &networkingv1.NetworkPolicy{}
+	case KindRole:
+		return &rbacv1.Role{}
+	case KindClusterRole:
+		return &rbacv1.ClusterRole{}
+	case KindRoleBinding:
+		return &rbacv1.RoleBinding{}
+	case KindClusterRoleBinding:
+		return &rbacv1.ClusterRoleBinding{}
+	case KindLimitRange:
+		return &corev1.LimitRange{}
+	case KindResourceQuota:
+		return &corev1.ResourceQuota{}
+	case KindStorageClass:
+		return &storagev1.StorageClass{}
+	case KindValidatingWebhookConfiguration:
+		return &admissionregistrationv1.ValidatingWebhookConfiguration{}
+	case KindMutatingWebhookConfiguration:
+		return &admissionregistrationv1.MutatingWebhookConfiguration{}
+	case KindValidatingAdmissionPolicy:
+		return &admissionregistrationv1.ValidatingAdmissionPolicy{}
+	case KindValidatingAdmissionPolicyBinding:
+		return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+	}
+	return nil
+}
+
+// Access tells whether the scan may read a kind. The manager answers with a
+// SelfSubjectAccessReview, so that a forbidden kind is known at once instead
+// of blocking on an informer that can never sync.
+type Access interface {
+	CanList(ctx context.Context, k Kind) (allowed bool, reason string, err error)
+}
+
+// ErrNamespacesUnreadable is returned when a namespace selector is set but
+// namespaces cannot be read: the scope cannot be decided.
+var ErrNamespacesUnreadable = errors.New("spec.namespaceSelector is set but namespaces cannot be read")
+
+// FromReader reads a Snapshot through r, normally the manager's informer
+// cache: the given kinds (nil means DefaultKinds). Kinds that access
+// forbids, or whose read fails, are recorded as missing; kinds not asked for
+// are neither read nor missing (a check that needs one is not evaluated);
+// the rest are read and filtered to the scope.
+func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope, kinds []Kind) (*Snapshot, error) {
+	s := &Snapshot{}
+	if kinds == nil {
+		kinds = DefaultKinds
+	}
+	wanted := make(map[Kind]bool, len(kinds))
+	for _, k := range kinds {
+		wanted[k] = true
+	}
+	available := func(k Kind) bool {
+		if !wanted[k] {
+			return false
+		}
+		if access == nil {
+			return true
+		}
+		ok, reason, err := access.CanList(ctx, k)
+		switch {
+		case err != nil:
+			s.MarkMissing(k, MissingError, fmt.Sprintf("checking access: %v", err))
+			return false
+		case !ok:
+			s.MarkMissing(k, MissingForbidden, reason)
+			return false
+		}
+		return true
+	}
+	record := func(k Kind, err error) bool {
+		switch {
+		case err == nil:
+			s.MarkRead(k)
+			return true
+		case meta.IsNoMatchError(err) || apierrors.IsNotFound(err):
+			s.MarkMissing(k, MissingNotServed, "the API server does not serve this kind")
+		case apierrors.IsForbidden(err):
+			s.MarkMissing(k, MissingForbidden, "forbidden")
+		default:
+			s.MarkMissing(k, MissingError, err.Error())
+		}
+		return false
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+
+	// Namespaces first: they decide the scope.
+	inScope := map[string]bool{}
+	namespacesKnown := false
+	if available(KindNamespace) {
+		var l corev1.NamespaceList
+		if record(KindNamespace, r.List(ctx, &l, client.UnsafeDisableDeepCopy)) {
+			namespacesKnown = true
+			for i := range l.Items {
+				if scope.Matches(&l.Items[i]) {
+					inScope[l.Items[i].Name] = true
+					s.Namespaces = append(s.Namespaces, l.Items[i])
+				}
+			}
+		}
+	}
+	if !namespacesKnown && scope.NeedsLabels() {
+		return nil, ErrNamespacesUnreadable
+	}
+	keep := func(ns string) bool {
+		if ns == "" {
+			return true
+		}
+		if namespacesKnown {
+			return inScope[ns]
+		}
+		return scope.MatchesName(ns)
+	}
+
+	read := func(k Kind, list client.ObjectList, collect func()) {
+		if ctx.Err() != nil || !available(k) {
+			return
+		}
+		if record(k, r.List(ctx, list, client.UnsafeDisableDeepCopy)) {
+			collect()
+		}
+	}
+	{
+		var l corev1.PodList
+		read(KindPod, &l, func() { s.Pods = filter(l.Items, keep, func(o *corev1.Pod) string { return o.Namespace }) })
+	}
+	{
+		var l corev1.ServiceList
+		read(KindService, &l, func() { s.Services = filter(l.Items, keep, func(o *corev1.Service) string { return o.Namespace }) })
+	}
+	{
+		var l corev1.ServiceAccountList
+		read(KindServiceAccount, &l, func() {
+			s.ServiceAccounts = filter(l.Items, keep, func(o *corev1.ServiceAccount) string { return o.Namespace })
+		})
+	}
+	{
+		l := &metav1.PartialObjectMetadataList{}
+		l.SetGroupVersionKind(GVK(KindSecret).GroupVersion().WithKind("SecretList"))
+		read(KindSecret, l, func() {
+			s.Secrets = filter(l.Items, keep, func(o *metav1.PartialObjectMetadata) string { return o.Namespace })
+		})
+	}
+	{
+		var l appsv1.DeploymentList
+		read(KindDeployment, &l, func() {
+			s.Deployments = filter(l.Items, keep, func(o *appsv1.Deployment) string { return o.Namespace })
+		})
+	}
+	{
+		var l appsv1.ReplicaSetList
+		read(KindReplicaSet, &l, func() {
+			s.ReplicaSets = filter(l.Items, keep, func(o *appsv1.ReplicaSet) string { return o.Namespace })
+		})
+	}
+	{
+		var l appsv1.StatefulSetList
+		read(KindStatefulSet, &l, func() {
+			s.StatefulSets = filter(l.Items, keep, func(o *appsv1.StatefulSet) string { return o.Namespace })
+		})
+	}
+	{
+		var l appsv1.DaemonSetList
+		read(KindDaemonSet, &l, func() { s.DaemonSets = filter(l.Items, keep, func(o *appsv1.DaemonSet) string { return o.Namespace }) })
+	}
+	{
+		var l batchv1.JobList
+		read(KindJob, &l, func() { s.Jobs = filter(l.Items, keep, func(o *batchv1.Job) string { return o.Namespace }) })
+	}
+	{
+		var l batchv1.CronJobList
+		read(KindCronJob, &l, func() { s.CronJobs = filter(l.Items, keep, func(o *batchv1.CronJob) string { return o.Namespace }) })
+	}
+	{
+		var l networkingv1.IngressList
+		read(KindIngress, &l, func() {
+			s.Ingresses = filter(l.Items, keep, func(o *networkingv1.Ingress) string { return o.Namespace })
+		})
+	}
+	{
+		var l networkingv1.NetworkPolicyList
+		read(KindNetworkPolicy, &l, func() {
+			s.NetworkPolicies = filter(l.Items, keep, func(o *networkingv1.NetworkPolicy) string { return o.Namespace })
+		})
+	}
+	{
+		var l rbacv1.RoleList
+		read(KindRole, &l, func() { s.Roles = filter(l.Items, keep, func(o *rbacv1.Role) string { return o.Namespace }) })
+	}
+	{
+		var l rbacv1.ClusterRoleList
+		read(KindClusterRole, &l, func() { s.ClusterRoles = l.Items })
+	}
+	{
+		var l rbacv1.RoleBindingList
+		read(KindRoleBinding, &l, func() {
+			s.RoleBindings = filter(l.Items, keep, func(o *rbacv1.RoleBinding) string { return o.Namespace })
+		})
+	}
+	{
+		var l rbacv1.ClusterRoleBindingList
+		read(KindClusterRoleBinding, &l, func() { s.ClusterRoleBindings = l.Items })
+	}
+	{
+		var l corev1.LimitRangeList
+		read(KindLimitRange, &l, func() {
+			s.LimitRanges = filter(l.Items, keep, func(o *corev1.LimitRange) string { return o.Namespace })
+		})
+	}
+	{
+		var l corev1.ResourceQuotaList
+		read(KindResourceQuota, &l, func() {
+			s.ResourceQuotas = filter(l.Items, keep, func(o *corev1.ResourceQuota) string { return o.Namespace })
+		})
+	}
+	{
+		var l storagev1.StorageClassList
+		read(KindStorageClass, &l, func() { s.StorageClasses = l.Items })
+	}
+	{
+		var l admissionregistrationv1.ValidatingWebhookConfigurationList
+		read(KindValidatingWebhookConfiguration, &l, func() { s.ValidatingWebhookConfigurations = l.Items })
+	}
+	{
+		var l admissionregistrationv1.MutatingWebhookConfigurationList
+		read(KindMutatingWebhookConfiguration, &l, func() { s.MutatingWebhookConfigurations = l.Items })
+	}
+	{
+		var l admissionregistrationv1.ValidatingAdmissionPolicyList
+		read(KindValidatingAdmissionPolicy, &l, func() { s.ValidatingAdmissionPolicies = l.Items })
+	}
+	{
+		var l admissionregistrationv1.ValidatingAdmissionPolicyBindingList
+		read(KindValidatingAdmissionPolicyBinding, &l, func() { s.ValidatingAdmissionPolicyBindings = l.Items })
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("reading inventory: %w", err)
+	}
+	s.Sort()
+	return s, nil
+}
+
+func filter[T any](items []T, keep func(string) bool, ns func(*T) string) []T {
+	out := items[:0] // the list is ours: filter in place
+	for i := range items {
+		if keep(ns(&items[i])) {
+			out = append(out, items[i])
+		}
+	}
+	return out
+}
