@@ -1,0 +1,132 @@
+// Command manager runs the kubeposture operator: it reconciles ClusterScans
+// into ScanReports and ClusterScanReports.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"net/http"
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	posturev1alpha1 "github.com/kubeposture/kubeposture/api/v1alpha1"
+	"github.com/kubeposture/kubeposture/controllers"
+	"github.com/kubeposture/kubeposture/internal/inventory"
+)
+
+func main() {
+	var (
+		metricsAddr   string
+		secureMetrics bool
+		probeAddr     string
+		leaderElect   bool
+		leaderElectNS string
+		maxConcurrent int
+		qps           float64
+		secretMeta    bool
+		burst         int
+	)
+	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")
+	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized through the API server.")
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one manager of several scans.")
+	flag.StringVar(&leaderElectNS, "leader-election-namespace", "", "Namespace of the leader election lease (default: the pod's namespace).")
+	flag.IntVar(&maxConcurrent, "max-concurrent-scans", 1, "ClusterScans scanned at once.")
+	flag.BoolVar(&secretMeta, "read-secret-metadata", false, "Also read Secrets, as metadata only. Needs the kubeposture-secret-metadata ClusterRole (list and watch on secrets, which Kubernetes cannot limit to metadata).")
+	flag.Float64Var(&qps, "kube-api-qps", 50, "Queries per second to the API server, sustained.")
+	flag.IntVar(&burst, "kube-api-burst", 100, "Queries to the API server in a burst.")
+	opts := zap.Options{}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	setupLog := ctrl.Log.WithName("setup")
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(posturev1alpha1.AddToScheme(scheme))
+
+	metricsOpts := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics}
+	if secureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	recoverPanic := true
+	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(qps), burst
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsOpts,
+		HealthProbeBindAddress:        probeAddr,
+		LeaderElection:                leaderElect,
+		LeaderElectionID:              "kubeposture-manager.posture.kubeposture.io",
+		LeaderElectionNamespace:       leaderElectNS,
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         controllers.CacheOptions(),
+		Client:                        controllers.ClientOptions(),
+		Controller:                    config.Controller{RecoverPanic: &recoverPanic, MaxConcurrentReconciles: maxConcurrent},
+	})
+	if err != nil {
+		setupLog.Error(err, "Unable to create the manager")
+		os.Exit(1)
+	}
+
+	ctx := ctrl.SetupSignalHandler()
+	kinds := inventory.DefaultKinds
+	if secretMeta {
+		kinds = inventory.AllKinds
+	}
+	if err := controllers.StartInformers(ctx, mgr.GetCache(), kinds); err != nil {
+		setupLog.Error(err, "Unable to start informers")
+		os.Exit(1)
+	}
+	r := &controllers.ClusterScanReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Inventory: mgr.GetCache(),
+		Access:    &inventory.SelfAccess{Client: mgr.GetClient()},
+		Kinds:     kinds,
+		Clock:     clock.RealClock{},
+		Recorder:  mgr.GetEventRecorder("kubeposture"),
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "Unable to set up the controller", "controller", "ClusterScan")
+		os.Exit(1)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		setupLog.Error(err, "Unable to set up the health check")
+		os.Exit(1)
+	}
+	if err := mgr.AddReadyzCheck("readyz", cacheSynced(mgr)); err != nil {
+		setupLog.Error(err, "Unable to set up the ready check")
+		os.Exit(1)
+	}
+	setupLog.Info("Starting the manager")
+	if err := mgr.Start(ctx); err != nil {
+		setupLog.Error(err, "The manager stopped with an error")
+		os.Exit(1)
+	}
+}
+
+// cacheSynced is ready once the manager's cache has started.
+func cacheSynced(mgr manager.Manager) healthz.Checker {
+	return func(_ *http.Request) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return errors.New("cache not synced")
+		}
+		return nil
+	}
+}

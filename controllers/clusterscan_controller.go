@@ -1,0 +1,443 @@
+// Package controllers holds the reconcilers: thin plumbing around the engine
+// (inventory -> checks -> score -> report).
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	posturev1alpha1 "github.com/kubeposture/kubeposture/api/v1alpha1"
+	"github.com/kubeposture/kubeposture/internal/checks"
+	"github.com/kubeposture/kubeposture/internal/engine"
+	"github.com/kubeposture/kubeposture/internal/inventory"
+	"github.com/kubeposture/kubeposture/internal/report"
+)
+
+// FieldOwner is the server-side apply field manager of everything the operator writes.
+const FieldOwner = "kubeposture"
+
+// ClusterScanReconciler scans the cluster as a ClusterScan asks and writes
+// its reports.
+type ClusterScanReconciler struct {
+	// Client writes reports and status; it reads ClusterScans from the cache.
+	Client client.Client
+	// APIReader reads report metadata straight from the API server: reports are not cached.
+	APIReader client.Reader
+	// Inventory reads the scanned kinds, normally the manager's informer cache.
+	Inventory client.Reader
+	// Access says which kinds the manager may read.
+	Access inventory.Access
+	// Kinds are the kinds a scan reads (nil: inventory.DefaultKinds); each
+	// needs an informer started by StartInformers.
+	Kinds []inventory.Kind
+	// Clock is injected so that tests can move time.
+	Clock clock.PassiveClock
+	// Recorder records scan events on the ClusterScan.
+	Recorder recorder.EventRecorder
+	// Registry is the check catalogue; nil means checks.Default.
+	Registry *checks.Registry
+}
+
+var _ reconcile.Reconciler = (*ClusterScanReconciler)(nil)
+
+// +kubebuilder:rbac:groups=posture.kubeposture.io,resources=clusterscans,verbs=get;list;watch
+// +kubebuilder:rbac:groups=posture.kubeposture.io,resources=clusterscans/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=posture.kubeposture.io,resources=clusterscans/finalizers,verbs=update
+// +kubebuilder:rbac:groups=posture.kubeposture.io,resources=scanreports;clusterscanreports,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=selfsubjectaccessreviews,verbs=create
+// +kubebuilder:rbac:groups="",resources=namespaces;pods;services;serviceaccounts;limitranges;resourcequotas,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments;replicasets;statefulsets;daemonsets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=batch,resources=jobs;cronjobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;clusterroles;rolebindings;clusterrolebindings,verbs=get;list;watch
+// +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingwebhookconfigurations;mutatingwebhookconfigurations;validatingadmissionpolicies;validatingadmissionpolicybindings,verbs=get;list;watch
+
+// Reconcile scans when a scan is due (creation, a spec change, the
+// scan-requested-at annotation, the schedule) and otherwise requeues for the
+// next scheduled scan.
+func (r *ClusterScanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	scan := &posturev1alpha1.ClusterScan{}
+	if err := r.Client.Get(ctx, req.NamespacedName, scan); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !scan.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // owner references remove the reports
+	}
+
+	base := scan.DeepCopy()
+	defer func() {
+		if equality.Semantic.DeepEqual(base.Status, scan.Status) {
+			return
+		}
+		if err := r.Client.Status().Patch(ctx, scan, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = kerrors.NewAggregate([]error{retErr, fmt.Errorf("patching status: %w", err)})
+		}
+	}()
+
+	plan, err := r.reconcileSpec(scan)
+	if err != nil {
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	}
+	if scan.Spec.Suspend {
+		r.reconcileSuspend(scan)
+		return ctrl.Result{}, nil
+	}
+	now := r.Clock.Now()
+	if due, why := r.due(scan, plan, now); due {
+		if err := r.reconcileScan(ctx, scan, base, plan, why); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	return r.reconcileSchedule(scan, plan, now), nil
+}
+
+// scanPlan is a validated spec.
+type scanPlan struct {
+	*engine.Plan
+	schedule    cron.Schedule
+	scope       inventory.Scope
+	maxFindings int
+}
+
+// reconcileSpec validates what the CRD schema cannot (the cron expression,
+// globs, the label selector) and sets Stalled with the field when it is
+// invalid. A valid spec clears Stalled.
+func (r *ClusterScanReconciler) reconcileSpec(scan *posturev1alpha1.ClusterScan) (*scanPlan, error) {
+	plan, err := r.plan(scan)
+	if err != nil {
+		r.setCondition(scan, posturev1alpha1.ConditionStalled, metav1.ConditionTrue, posturev1alpha1.ReasonInvalidSpec, err.Error())
+		r.setCondition(scan, posturev1alpha1.ConditionReady, metav1.ConditionFalse, posturev1alpha1.ReasonInvalidSpec, err.Error())
+		r.setCondition(scan, posturev1alpha1.ConditionReconciling, metav1.ConditionFalse, posturev1alpha1.ReasonInvalidSpec, "The spec must be fixed before the scan can run")
+		r.event(scan, corev1.EventTypeWarning, posturev1alpha1.ReasonInvalidSpec, "Validate", "Invalid spec: %s", err)
+		return nil, err
+	}
+	meta.RemoveStatusCondition(&scan.Status.Conditions, posturev1alpha1.ConditionStalled)
+	return plan, nil
+}
+
+func (r *ClusterScanReconciler) plan(scan *posturev1alpha1.ClusterScan) (*scanPlan, error) {
+	spec := &scan.Spec
+	p := &scanPlan{maxFindings: int(spec.MaxFindingsPerReport)}
+	if spec.Schedule != "" {
+		s, err := cron.ParseStandard(spec.Schedule)
+		if err != nil {
+			return nil, fmt.Errorf("spec.schedule: invalid cron expression %q: %w", spec.Schedule, err)
+		}
+		p.schedule = s
+	}
+	scope, err := inventory.NewScope(spec.NamespaceSelector, spec.IncludeNamespaces, spec.ExcludeNamespaces)
+	if err != nil {
+		return nil, err
+	}
+	p.scope = scope
+	frameworks := make([]string, 0, len(spec.Frameworks))
+	for _, f := range spec.Frameworks {
+		frameworks = append(frameworks, string(f))
+	}
+	p.Plan, err = engine.NewPlan(engine.Options{
+		Frameworks:         frameworks,
+		PodSecurityVersion: spec.PodSecurityVersion,
+		TrustedRegistries:  spec.TrustedRegistries,
+		Registry:           r.Registry,
+		FieldNames:         engine.SpecFields,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// reconcileSuspend records that scans are suspended: no next scan.
+func (r *ClusterScanReconciler) reconcileSuspend(scan *posturev1alpha1.ClusterScan) {
+	scan.Status.NextScanTime = nil
+	r.setCondition(scan, posturev1alpha1.ConditionReconciling, metav1.ConditionFalse, posturev1alpha1.ReasonSuspended, "Scans are suspended")
+	if meta.FindStatusCondition(scan.Status.Conditions, posturev1alpha1.ConditionReady) == nil {
+		r.setCondition(scan, posturev1alpha1.ConditionReady, metav1.ConditionFalse, posturev1alpha1.ReasonSuspended, "Scans are suspended and none has run")
+	}
+}
+
+// due says whether a scan should run now, and why.
+func (r *ClusterScanReconciler) due(scan *posturev1alpha1.ClusterScan, plan *scanPlan, now time.Time) (bool, string) {
+	st := &scan.Status
+	switch {
+	case st.LastScanTime == nil:
+		return true, "first scan"
+	case st.LastSuccessfulScanTime == nil || st.LastScanTime.After(st.LastSuccessfulScanTime.Time):
+		return true, "retrying the failed scan"
+	case scan.Generation != st.ObservedGeneration:
+		return true, "spec changed"
+	case scan.Annotations[posturev1alpha1.ScanRequestedAtAnnotation] != st.LastScanRequest:
+		return true, "requested by annotation"
+	case plan.schedule != nil && !now.Before(plan.schedule.Next(st.LastSuccessfulScanTime.Time)):
+		return true, "scheduled"
+	}
+	return false, ""
+}
+
+// reconcileSchedule sets nextScanTime and requeues for it.
+func (r *ClusterScanReconciler) reconcileSchedule(scan *posturev1alpha1.ClusterScan, plan *scanPlan, now time.Time) ctrl.Result {
+	if plan.schedule == nil || scan.Status.LastSuccessfulScanTime == nil {
+		scan.Status.NextScanTime = nil
+		return ctrl.Result{}
+	}
+	next := plan.schedule.Next(scan.Status.LastSuccessfulScanTime.Time)
+	scan.Status.NextScanTime = &metav1.Time{Time: next}
+	return ctrl.Result{RequeueAfter: max(next.Sub(now), time.Second)}
+}
+
+// reconcileScan runs one scan and writes its reports. It sets Reconciling
+// while it runs, then Ready (ScanSucceeded, or ScanIncomplete when kinds
+// could not be read) or, on failure, Ready=False with ScanFailed.
+func (r *ClusterScanReconciler) reconcileScan(ctx context.Context, scan, base *posturev1alpha1.ClusterScan, plan *scanPlan, why string) error {
+	logger := log.FromContext(ctx)
+	start := r.Clock.Now()
+	requested := scan.Annotations[posturev1alpha1.ScanRequestedAtAnnotation]
+
+	// Show that a scan is under way before it starts: scans of large clusters take a while.
+	r.setCondition(scan, posturev1alpha1.ConditionReconciling, metav1.ConditionTrue, posturev1alpha1.ReasonScanning, "Scan in progress ("+why+")")
+	scan.Status.LastScanTime = &metav1.Time{Time: start}
+	if err := r.Client.Status().Patch(ctx, scan, client.MergeFrom(base)); err != nil {
+		return fmt.Errorf("marking scan in progress: %w", err)
+	}
+	*base = *scan.DeepCopy()
+	logger.Info("Scan started", "reason", why)
+	r.event(scan, corev1.EventTypeNormal, "ScanStarted", "Scan", "Scan started (%s)", why)
+
+	result, err := r.scan(ctx, scan, plan)
+	if err != nil {
+		msg := "Scan failed: " + reasonOf(err)
+		r.setCondition(scan, posturev1alpha1.ConditionReady, metav1.ConditionFalse, posturev1alpha1.ReasonScanFailed, msg)
+		r.setCondition(scan, posturev1alpha1.ConditionReconciling, metav1.ConditionTrue, posturev1alpha1.ReasonScanFailed, "Retrying the scan")
+		r.event(scan, corev1.EventTypeWarning, posturev1alpha1.ReasonScanFailed, "Scan", "%s", msg)
+		return err
+	}
+
+	st := &scan.Status
+	st.LastSuccessfulScanTime = &metav1.Time{Time: start}
+	st.LastScanDuration = &metav1.Duration{Duration: r.Clock.Since(start).Round(time.Millisecond)}
+	st.LastScanRequest = requested
+	st.ObservedGeneration = scan.Generation
+	st.Summary = &result.summary
+	st.Frameworks = result.frameworks
+	st.Coverage = &result.coverage
+
+	reason, msg := posturev1alpha1.ReasonScanSucceeded, fmt.Sprintf("Scanned %d objects: score %d (%s), %d critical, %d high, %d medium, %d low",
+		result.summary.ResourcesScanned, result.summary.Score, result.summary.Grade,
+		result.summary.Critical, result.summary.High, result.summary.Medium, result.summary.Low)
+	if len(result.coverage.Missing) > 0 {
+		kinds := make([]string, 0, len(result.coverage.Missing))
+		for _, m := range result.coverage.Missing {
+			kinds = append(kinds, fmt.Sprintf("%s (%s)", m.Kind, m.Reason))
+		}
+		reason = posturev1alpha1.ReasonScanIncomplete
+		msg += fmt.Sprintf("; could not read %s, so %d checks were not evaluated", strings.Join(kinds, ", "), result.summary.ChecksNotEvaluated)
+	}
+	r.setCondition(scan, posturev1alpha1.ConditionReady, metav1.ConditionTrue, reason, msg)
+	r.setCondition(scan, posturev1alpha1.ConditionReconciling, metav1.ConditionFalse, reason, "Scan complete")
+	logger.Info("Scan completed", "score", result.summary.Score, "findings", result.findings, "duration", st.LastScanDuration.Duration, "missingKinds", len(result.coverage.Missing))
+	r.event(scan, corev1.EventTypeNormal, "ScanCompleted", "Scan", "%s", msg)
+	return nil
+}
+
+type scanResult struct {
+	summary    posturev1alpha1.ScanSummary
+	frameworks []posturev1alpha1.FrameworkResult
+	coverage   posturev1alpha1.Coverage
+	findings   int
+}
+
+// scan reads the inventory, runs the checks, and writes the reports.
+func (r *ClusterScanReconciler) scan(ctx context.Context, scan *posturev1alpha1.ClusterScan, plan *scanPlan) (*scanResult, error) {
+	snap, err := inventory.FromReader(ctx, r.Inventory, r.Access, plan.scope, r.Kinds)
+	if err != nil {
+		return nil, fmt.Errorf("reading inventory: %w", err)
+	}
+	result := plan.Run(snap)
+	perNS, total := snap.Count()
+	set := report.Build(scan, result.Outcomes, report.Options{
+		MaxFindings: plan.maxFindings, Resources: perNS, TotalResources: total, Namespaces: len(snap.Namespaces),
+	})
+	if err := r.writeReports(ctx, scan, set); err != nil {
+		return nil, err
+	}
+
+	res := &scanResult{summary: report.APISummary(result.Summary, total), findings: result.Summary.Findings}
+	for _, fr := range result.Frameworks {
+		res.frameworks = append(res.frameworks, posturev1alpha1.FrameworkResult{
+			Name: posturev1alpha1.Framework(fr.Name), Score: int32(fr.Score), Compliance: int32(fr.Compliance),
+			Passed: int32(fr.Passed), Failed: int32(fr.Failed), Manual: int32(fr.Manual), NotEvaluated: int32(fr.NotEvaluated),
+		})
+	}
+	for _, k := range snap.ReadKinds() {
+		res.coverage.Read = append(res.coverage.Read, string(k))
+	}
+	for _, k := range snap.MissingKinds() {
+		m := snap.Missing[k]
+		res.coverage.Missing = append(res.coverage.Missing, posturev1alpha1.MissingKind{Kind: string(k), Reason: string(m.Reason), Message: report.Truncate(m.Message, 1024)})
+	}
+	return res, nil
+}
+
+// writeReports applies every report whose content changed, and deletes this
+// scan's reports of namespaces that no longer have findings. Existing reports
+// are read as metadata only, one paginated list, never cached.
+func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev1alpha1.ClusterScan, set report.Set) error {
+	owner := metav1.OwnerReference{
+		APIVersion: posturev1alpha1.GroupVersion.String(), Kind: "ClusterScan", Name: scan.Name, UID: scan.UID,
+		Controller: ptrTo(true), BlockOwnerDeletion: ptrTo(true),
+	}
+	existing, err := r.existingReports(ctx, scan.Name)
+	if err != nil {
+		return err
+	}
+
+	apply := func(obj client.Object, key string) error {
+		if existing[key] == obj.GetAnnotations()[report.ContentHashAnnotation] {
+			return nil // unchanged: no write
+		}
+		obj.SetOwnerReferences([]metav1.OwnerReference{owner})
+		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		if err != nil {
+			return fmt.Errorf("converting %s: %w", key, err)
+		}
+		ac := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u})
+		if err := r.Client.Apply(ctx, ac, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying report %s: %w", key, err)
+		}
+		return nil
+	}
+	if err := apply(set.Cluster, "/"+set.Cluster.Name); err != nil {
+		return err
+	}
+	keep := map[string]bool{"/" + set.Cluster.Name: true}
+	for _, rep := range set.Namespaced {
+		key := rep.Namespace + "/" + rep.Name
+		keep[key] = true
+		if err := apply(rep, key); err != nil {
+			if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) && isTerminating(err) {
+				continue // the namespace went away during the scan
+			}
+			return err
+		}
+	}
+	keys := make([]string, 0, len(existing))
+	for key := range existing {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		if keep[key] || !strings.Contains(key, "/") || strings.HasPrefix(key, "/") {
+			continue
+		}
+		ns, name, _ := strings.Cut(key, "/")
+		stale := &posturev1alpha1.ScanReport{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		if err := r.Client.Delete(ctx, stale); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting stale report %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// existingReports maps "namespace/name" ("/name" for the cluster report) of
+// this scan's reports to their content hash.
+func (r *ClusterScanReconciler) existingReports(ctx context.Context, scanName string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kind := range []string{"ScanReportList", "ClusterScanReportList"} {
+		opts := []client.ListOption{client.MatchingLabels{posturev1alpha1.LabelScan: scanName}, client.Limit(500)}
+		for {
+			l := &metav1.PartialObjectMetadataList{}
+			l.SetGroupVersionKind(posturev1alpha1.GroupVersion.WithKind(kind))
+			if err := r.APIReader.List(ctx, l, opts...); err != nil {
+				return nil, fmt.Errorf("listing existing reports: %w", err)
+			}
+			for i := range l.Items {
+				m := &l.Items[i]
+				if !ownedBy(m, scanName) {
+					continue
+				}
+				out[m.Namespace+"/"+m.Name] = m.Annotations[report.ContentHashAnnotation]
+			}
+			if l.Continue == "" {
+				break
+			}
+			opts = append(opts[:2], client.Continue(l.Continue))
+		}
+	}
+	return out, nil
+}
+
+func ownedBy(m *metav1.PartialObjectMetadata, scanName string) bool {
+	for _, ref := range m.OwnerReferences {
+		if ref.Kind == "ClusterScan" && ref.Name == scanName {
+			return true
+		}
+	}
+	return false
+}
+
+func isTerminating(err error) bool {
+	return strings.Contains(err.Error(), "being terminated")
+}
+
+func (r *ClusterScanReconciler) setCondition(scan *posturev1alpha1.ClusterScan, t string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&scan.Status.Conditions, metav1.Condition{
+		Type: t, Status: status, Reason: reason, Message: report.Truncate(msg, 1024), ObservedGeneration: scan.Generation,
+	})
+}
+
+func (r *ClusterScanReconciler) event(scan *posturev1alpha1.ClusterScan, eventType, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(scan, nil, eventType, reason, action, note, args...)
+	}
+}
+
+// reasonOf describes an error without transient detail, so that condition
+// messages do not flap between retries.
+func reasonOf(err error) string {
+	var status apierrors.APIStatus
+	switch {
+	case errors.Is(err, inventory.ErrNamespacesUnreadable):
+		return inventory.ErrNamespacesUnreadable.Error()
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "timed out"
+	case errors.As(err, &status):
+		return fmt.Sprintf("the API server answered %s", apierrors.ReasonForError(err))
+	}
+	return "internal error; see the manager's log"
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// SetupWithManager registers the reconciler. It reconciles on spec, label and
+// annotation changes of a ClusterScan; never on its own status writes.
+func (r *ClusterScanReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&posturev1alpha1.ClusterScan{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
+		Named("clusterscan").
+		Complete(r)
+}

@@ -1,0 +1,60 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubeposture/kubeposture/internal/inventory"
+)
+
+// lastAppliedAnnotation is kubectl's copy of the whole object: large, and never judged.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// StripForCache drops managedFields and kubectl's last-applied annotation
+// from every object before it is cached: they can be most of an object's
+// size and no check reads them.
+func StripForCache(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+		if a := m.GetAnnotations(); a != nil {
+			if _, ok := a[lastAppliedAnnotation]; ok {
+				delete(a, lastAppliedAnnotation)
+				m.SetAnnotations(a)
+			}
+		}
+	}
+	return obj, nil
+}
+
+// CacheOptions configures the manager's cache for scanning: stripped objects,
+// and a read of a kind no informer was started for is an error, not a second
+// full cache started in secret.
+func CacheOptions() cache.Options {
+	return cache.Options{
+		DefaultTransform:            StripForCache,
+		ReaderFailOnMissingInformer: true,
+	}
+}
+
+// ClientOptions makes the manager's client never cache Secrets: it reads
+// them only as metadata, through the cache's metadata informer.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
+}
+
+// StartInformers registers an informer for every kind a scan reads (Secrets
+// as metadata only) without waiting for them to sync: a kind the manager is
+// forbidden to list must not block the manager's start.
+func StartInformers(ctx context.Context, c cache.Cache, kinds []inventory.Kind) error {
+	for _, k := range kinds {
+		if _, err := c.GetInformer(ctx, inventory.Object(k), cache.BlockUntilSynced(false)); err != nil {
+			return fmt.Errorf("starting informer for %s: %w", k, err)
+		}
+	}
+	return nil
+}
