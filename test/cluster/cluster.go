@@ -70,6 +70,10 @@ type Cluster struct {
 
 	env       *envtest.Environment
 	removeDir bool
+	// apiServer is kube-apiserver once RestartAPIServer has restarted it
+	// (envtest's own process is gone then), and apiServerArgv its command line.
+	apiServer     *Process
+	apiServerArgv []string
 }
 
 type options struct {
@@ -225,6 +229,10 @@ func (c *Cluster) Stop() error {
 	var errs []error
 	if c.ControllerManager != nil {
 		errs = append(errs, c.ControllerManager.Stop())
+	}
+	if c.apiServer != nil {
+		errs = append(errs, c.apiServer.Stop())
+		c.apiServer = nil
 	}
 	if c.env != nil {
 		if err := c.env.Stop(); err != nil {

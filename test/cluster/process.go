@@ -99,6 +99,22 @@ func (p *Process) Stop() error {
 	}
 }
 
+// Kill sends SIGKILL, as the kernel's OOM killer or a node failure would:
+// the process gets no chance to clean up. It waits for the process to exit.
+// Killing an exited process is a no-op.
+func (p *Process) Kill() error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("killing %s: %w", p.Name, err)
+	}
+	<-p.done
+	return nil
+}
+
 // LogTail returns the last n lines of the process's log.
 func (p *Process) LogTail(n int) string {
 	return TailFile(p.LogPath, n)
