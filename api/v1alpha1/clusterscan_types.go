@@ -95,6 +95,28 @@ type ClusterScanSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=2000
 	MaxFindingsPerReport int32 `json:"maxFindingsPerReport,omitempty"`
+
+	// openReports also writes the findings as openreports.io/v1alpha1 objects
+	// (a Report per namespace with findings and a ClusterReport), which Policy
+	// Reporter and other OpenReports consumers read. They are bounded like the
+	// scan's own reports. Default: not written. See docs/openreports.md.
+	// +optional
+	OpenReports *OpenReportsSpec `json:"openReports,omitempty"`
+}
+
+// OpenReportsSpec says whether a scan writes OpenReports objects.
+type OpenReportsSpec struct {
+	// enabled writes the OpenReports objects on every scan. Turning it off
+	// deletes those this scan wrote, at its next scan. The openreports.io CRDs
+	// must be installed; if they are not, the scan still succeeds and the
+	// OpenReports condition says so.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+}
+
+// OpenReportsEnabled says whether the scan writes OpenReports objects.
+func (s *ClusterScanSpec) OpenReportsEnabled() bool {
+	return s.OpenReports != nil && s.OpenReports.Enabled
 }
 
 // Condition types and reasons of a ClusterScan, following kstatus.
@@ -113,9 +135,23 @@ const (
 	ReasonProgressing    = "Progressing"
 )
 
+// The OpenReports condition is set while spec.openReports.enabled: True when
+// the scan's OpenReports objects are up to date, False when they could not be
+// written because the openreports.io CRDs are not installed or the manager may
+// not write them. Either way the scan itself succeeds (Ready). It is removed
+// when OpenReports are turned off.
+const (
+	ConditionOpenReports = "OpenReports"
+
+	ReasonOpenReportsWritten      = "OpenReportsWritten"
+	ReasonOpenReportsNotInstalled = "OpenReportsNotInstalled"
+	ReasonOpenReportsForbidden    = "OpenReportsForbidden"
+)
+
 // ClusterScanStatus is what the last scans found.
 type ClusterScanStatus struct {
-	// conditions are Ready, Reconciling and Stalled (kstatus).
+	// conditions are Ready, Reconciling and Stalled (kstatus), and OpenReports
+	// while spec.openReports.enabled.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -119,6 +119,9 @@ func TestMalformedClusterScansAreRejected(t *testing.T) {
 		"max findings over the bound":          {spec: `maxFindingsPerReport: 5000`, wantField: "spec.maxFindingsPerReport", wantText: "less than or equal to 2000"},
 		"max findings not a number":            {spec: `maxFindingsPerReport: many`, wantField: "spec.maxFindingsPerReport", wantText: "integer"},
 		"misspelt field":                       {spec: `schedul: "0 2 * * *"`, wantField: "spec.schedul", wantText: "unknown field"},
+		"openReports not an object":            {spec: `openReports: true`, wantField: "spec.openReports", wantText: "object"},
+		"openReports enabled not a boolean":    {spec: `openReports: {enabled: "yes"}`, wantField: "spec.openReports.enabled", wantText: "boolean"},
+		"openReports misspelt enabled":         {spec: `openReports: {enable: true}`, wantField: "spec.openReports.enable", wantText: "unknown field"},
 	}
 	if len(tcs) < 30 {
 		t.Fatalf("only %d malformed specs; the suite promises at least 30", len(tcs))
@@ -168,8 +171,11 @@ namespaceSelector:
 includeNamespaces: ["shop-*", "pay[0-9]"]
 excludeNamespaces: ["kube-*"]
 trustedRegistries: ["registry.example.com/", "ghcr.io/acme", "localhost:5000/team"]
-maxFindingsPerReport: 2000`,
-		"latest version": `podSecurityVersion: latest`,
+maxFindingsPerReport: 2000
+openReports: {enabled: true}`,
+		"openReports off":   `openReports: {enabled: false}`,
+		"openReports empty": `openReports: {}`,
+		"latest version":    `podSecurityVersion: latest`,
 	}
 	i := 0
 	for name, spec := range tcs {

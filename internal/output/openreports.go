@@ -1,8 +1,10 @@
 package output
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,40 +14,80 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubeposture/kubeposture/internal/report"
 )
 
 const (
-	// OpenReportsName is the name of every Report and of the ClusterReport.
+	// OpenReportsName is the name of every Report and of the ClusterReport the CLI writes.
 	OpenReportsName = "kubeposture"
 	// OpenReportsSource is the results' source.
 	OpenReportsSource = "kubeposture"
 	// MaxOpenReportsResults bounds the results of one Report, as the operator bounds its reports.
-	MaxOpenReportsResults = 500
+	MaxOpenReportsResults = report.DefaultMaxFindings
+	// MaxOpenReportsBytes bounds the size of one Report's results in JSON, as
+	// the operator bounds its reports: well under etcd's request limit.
+	MaxOpenReportsBytes = report.MaxBytes
 
-	// OmittedAnnotation holds the number of results left out of a report to keep it under MaxOpenReportsResults.
+	// OmittedAnnotation holds the number of results left out of a report to keep it within its bounds.
 	OmittedAnnotation = "posture.kubeposture.io/omitted-results"
 	// ScoreAnnotation and GradeAnnotation carry the whole scan's score and grade on the ClusterReport.
 	ScoreAnnotation = "posture.kubeposture.io/score"
 	GradeAnnotation = "posture.kubeposture.io/grade"
+
+	// managedByLabel marks every OpenReports object as kubeposture's.
+	managedByLabel = "app.kubernetes.io/managed-by"
 )
 
-// BuildOpenReports returns the scan as openreports.io/v1alpha1 objects: one
+// OpenReportsOptions say how to name, label and bound OpenReports objects.
+type OpenReportsOptions struct {
+	// Name of every Report and of the ClusterReport; empty means OpenReportsName.
+	Name string
+	// Labels are added to every object, besides app.kubernetes.io/managed-by.
+	Labels map[string]string
+	// MaxResults caps the results of one object; 0 means MaxOpenReportsResults.
+	MaxResults int
+	// MaxBytes caps the size of one object's results as JSON; 0 means MaxOpenReportsBytes.
+	MaxBytes int
+	// Now gives the results' timestamp; nil means time.Now.
+	Now func() time.Time
+}
+
+// BuildOpenReports returns the scan as the CLI writes it: OpenReports with
+// the default name and bounds.
+func BuildOpenReports(r *Report, opts Options) (*openreportsv1alpha1.ClusterReport, []*openreportsv1alpha1.Report) {
+	return OpenReports(r, OpenReportsOptions{Now: opts.Now})
+}
+
+// OpenReports returns the scan as openreports.io/v1alpha1 objects: one
 // Report per namespace with findings, in namespace order, and a ClusterReport
 // with the findings about cluster-scoped objects and a skip result for every
 // check that was not evaluated. Each result's policy is the check ID; its
 // properties hold the title, benchmarks, remediation and, for manifests, the
-// file and line. A report keeps at most MaxOpenReportsResults results, the
-// most severe; its summary counts them all and OmittedAnnotation the rest.
-func BuildOpenReports(r *Report, opts Options) (*openreportsv1alpha1.ClusterReport, []*openreportsv1alpha1.Report) {
+// file and line. The CLI and the operator share it.
+//
+// Each object keeps the most severe results that fit both MaxResults and
+// MaxBytes (the exact size of its results in JSON). Its summary counts every
+// result, and OmittedAnnotation says how many were left out.
+func OpenReports(r *Report, opts OpenReportsOptions) (*openreportsv1alpha1.ClusterReport, []*openreportsv1alpha1.Report) {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Name == "" {
+		opts.Name = OpenReportsName
+	}
+	if opts.MaxResults <= 0 {
+		opts.MaxResults = MaxOpenReportsResults
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = MaxOpenReportsBytes
 	}
 	ts := opts.Now()
 	stamp := metav1.Timestamp{Seconds: ts.Unix(), Nanos: int32(ts.Nanosecond())}
 	byNS := map[string][]openreportsv1alpha1.ReportResult{}
 	for _, f := range findings(r) {
 		c := f.Check
-		props := map[string]string{"title": c.Title, "remediation": c.Remediation}
+		props := map[string]string{"title": c.Title, "remediation": report.Truncate(c.Remediation, 1024)}
 		if len(f.benchmarks) > 0 {
 			props["benchmarks"] = strings.Join(f.benchmarks, "; ")
 		}
@@ -65,16 +107,15 @@ func BuildOpenReports(r *Report, opts Options) (*openreportsv1alpha1.ClusterRepo
 			Result:      "fail",
 			Scored:      true,
 			Subjects:    []corev1.ObjectReference{{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: o.UID}},
-			Description: f.Message,
+			Description: report.Truncate(f.Message, 2048),
 			Properties:  props,
 		})
 	}
 
+	labels := map[string]string{managedByLabel: "kubeposture"}
+	maps.Copy(labels, opts.Labels)
 	meta := func(ns string) metav1.ObjectMeta {
-		return metav1.ObjectMeta{
-			Name: OpenReportsName, Namespace: ns,
-			Labels: map[string]string{"app.kubernetes.io/managed-by": "kubeposture"},
-		}
+		return metav1.ObjectMeta{Name: opts.Name, Namespace: ns, Labels: maps.Clone(labels)}
 	}
 
 	cluster := &openreportsv1alpha1.ClusterReport{
@@ -97,18 +138,17 @@ func BuildOpenReports(r *Report, opts Options) (*openreportsv1alpha1.ClusterRepo
 			Severity:    openreportsv1alpha1.ResultSeverity(c.Severity),
 			Timestamp:   stamp,
 			Result:      "skip",
-			Description: reason(o),
+			Description: report.Truncate(reason(o), 2048),
 			Properties:  props,
 		})
 		cluster.Summary.Skip++
 	}
 	s := r.Result.Summary
 	cluster.Annotations = map[string]string{ScoreAnnotation: strconv.Itoa(s.Score), GradeAnnotation: s.Grade}
-	cluster.Results = bound(&cluster.ObjectMeta, results)
+	cluster.Results = bound(&cluster.ObjectMeta, results, opts.MaxResults, opts.MaxBytes)
 
 	var namespaced []*openreportsv1alpha1.Report
-	namespaces := sortedKeys(byNS)
-	for _, ns := range namespaces {
+	for _, ns := range sortedKeys(byNS) {
 		if ns == "" {
 			continue
 		}
@@ -118,23 +158,43 @@ func BuildOpenReports(r *Report, opts Options) (*openreportsv1alpha1.ClusterRepo
 			Source:     OpenReportsSource,
 		}
 		rep.Summary.Fail = len(byNS[ns])
-		rep.Results = bound(&rep.ObjectMeta, byNS[ns])
+		rep.Results = bound(&rep.ObjectMeta, byNS[ns], opts.MaxResults, opts.MaxBytes)
 		namespaced = append(namespaced, rep)
 	}
 	return cluster, namespaced
 }
 
-// bound keeps the first MaxOpenReportsResults results (they come most severe
-// first) and records how many were left out.
-func bound(m *metav1.ObjectMeta, results []openreportsv1alpha1.ReportResult) []openreportsv1alpha1.ReportResult {
-	if len(results) <= MaxOpenReportsResults {
+// bound keeps the longest prefix of results (they come most severe first)
+// of at most maxResults results whose JSON array takes at most maxBytes, and
+// records how many were left out.
+func bound(m *metav1.ObjectMeta, results []openreportsv1alpha1.ReportResult, maxResults, maxBytes int) []openreportsv1alpha1.ReportResult {
+	kept, size := 0, len("[]")
+	for kept < len(results) && kept < maxResults {
+		data, err := json.Marshal(&results[kept])
+		if err != nil {
+			panic(err) // strings, numbers and string maps always marshal
+		}
+		n := len(data)
+		if kept > 0 {
+			n++ // the comma
+		}
+		if size+n > maxBytes {
+			break
+		}
+		size += n
+		kept++
+	}
+	if kept == len(results) {
 		return results
 	}
 	if m.Annotations == nil {
 		m.Annotations = map[string]string{}
 	}
-	m.Annotations[OmittedAnnotation] = strconv.Itoa(len(results) - MaxOpenReportsResults)
-	return slices.Clip(results[:MaxOpenReportsResults])
+	m.Annotations[OmittedAnnotation] = strconv.Itoa(len(results) - kept)
+	if kept == 0 {
+		return nil
+	}
+	return slices.Clip(results[:kept])
 }
 
 // writeOpenReports writes the objects as a YAML stream (kubectl apply -f
