@@ -16,8 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -216,6 +214,8 @@ func (r *ClusterScanReconciler) reconcileScan(ctx context.Context, scan, base *p
 	logger := log.FromContext(ctx)
 	start := r.Clock.Now()
 	requested := scan.Annotations[posturev1alpha1.ScanRequestedAtAnnotation]
+	// A retry of an attempt that failed, or was interrupted, is the same scan to the user: no second ScanStarted.
+	retry := lastAttemptUnfinished(&scan.Status)
 
 	// Show that a scan is under way before it starts: scans of large clusters take a while.
 	r.setCondition(scan, posturev1alpha1.ConditionReconciling, metav1.ConditionTrue, posturev1alpha1.ReasonScanning, "Scan in progress ("+why+")")
@@ -225,20 +225,33 @@ func (r *ClusterScanReconciler) reconcileScan(ctx context.Context, scan, base *p
 	}
 	*base = *scan.DeepCopy()
 	logger.Info("Scan started", "reason", why)
-	r.event(scan, corev1.EventTypeNormal, "ScanStarted", "Scan", "Scan started (%s)", why)
+	if !retry {
+		r.event(scan, corev1.EventTypeNormal, "ScanStarted", "Scan", "Scan started (%s)", why)
+	}
 
 	result, err := r.scan(ctx, scan, plan)
 	if err != nil {
+		if transient(ctx, err) {
+			// Not a failed scan: retried with backoff, with no condition, event or failure counted.
+			logger.V(1).Info("Scan interrupted; retrying", "error", err.Error())
+			return err
+		}
 		msg := "Scan failed: " + reasonOf(err)
+		// The same failure as the last attempt's (a retry with backoff) records no second event.
+		repeated := failedWith(scan, msg)
 		r.setCondition(scan, posturev1alpha1.ConditionReady, metav1.ConditionFalse, posturev1alpha1.ReasonScanFailed, msg)
 		r.setCondition(scan, posturev1alpha1.ConditionReconciling, metav1.ConditionTrue, posturev1alpha1.ReasonScanFailed, "Retrying the scan")
-		r.event(scan, corev1.EventTypeWarning, posturev1alpha1.ReasonScanFailed, "Scan", "%s", msg)
+		scanMetrics.scanFailed(scan, failureReason(err))
+		if !repeated {
+			r.event(scan, corev1.EventTypeWarning, posturev1alpha1.ReasonScanFailed, "Scan", "%s", msg)
+		}
 		return err
 	}
 
+	took := r.Clock.Since(start)
 	st := &scan.Status
 	st.LastSuccessfulScanTime = &metav1.Time{Time: start}
-	st.LastScanDuration = &metav1.Duration{Duration: r.Clock.Since(start).Round(time.Millisecond)}
+	st.LastScanDuration = &metav1.Duration{Duration: took.Round(time.Millisecond)}
 	st.LastScanRequest = requested
 	st.ObservedGeneration = scan.Generation
 	st.Summary = &result.summary
@@ -259,8 +272,22 @@ func (r *ClusterScanReconciler) reconcileScan(ctx context.Context, scan, base *p
 	r.setCondition(scan, posturev1alpha1.ConditionReady, metav1.ConditionTrue, reason, msg)
 	r.setCondition(scan, posturev1alpha1.ConditionReconciling, metav1.ConditionFalse, reason, "Scan complete")
 	logger.Info("Scan completed", "score", result.summary.Score, "findings", result.findings, "duration", st.LastScanDuration.Duration, "missingKinds", len(result.coverage.Missing))
+	scanMetrics.scanSucceeded(scan, result.detail, took)
 	r.event(scan, corev1.EventTypeNormal, "ScanCompleted", "Scan", "%s", msg)
 	return nil
+}
+
+// lastAttemptUnfinished says whether the last scan attempt did not succeed:
+// it failed, or was interrupted (a transient error, the manager stopping).
+func lastAttemptUnfinished(st *posturev1alpha1.ClusterScanStatus) bool {
+	return st.LastScanTime != nil && (st.LastSuccessfulScanTime == nil || st.LastScanTime.After(st.LastSuccessfulScanTime.Time))
+}
+
+// failedWith says whether the scan's Ready condition already reports this failure.
+func failedWith(scan *posturev1alpha1.ClusterScan, msg string) bool {
+	ready := meta.FindStatusCondition(scan.Status.Conditions, posturev1alpha1.ConditionReady)
+	return ready != nil && ready.Status == metav1.ConditionFalse && ready.Reason == posturev1alpha1.ReasonScanFailed &&
+		ready.Message == report.Truncate(msg, 1024)
 }
 
 type scanResult struct {
@@ -268,6 +295,8 @@ type scanResult struct {
 	frameworks []posturev1alpha1.FrameworkResult
 	coverage   posturev1alpha1.Coverage
 	findings   int
+	// detail is what the metrics export by namespace and check.
+	detail *scanDetail
 }
 
 // scan reads the inventory, runs the checks, and writes the reports.
@@ -284,8 +313,11 @@ func (r *ClusterScanReconciler) scan(ctx context.Context, scan *posturev1alpha1.
 	if err := r.writeReports(ctx, scan, set); err != nil {
 		return nil, err
 	}
+	if err := r.reconcileOpenReports(ctx, scan, plan, result); err != nil {
+		return nil, err
+	}
 
-	res := &scanResult{summary: report.APISummary(result.Summary, total), findings: result.Summary.Findings}
+	res := &scanResult{summary: report.APISummary(result.Summary, total), findings: result.Summary.Findings, detail: newScanDetail(result.Outcomes)}
 	for _, fr := range result.Frameworks {
 		res.frameworks = append(res.frameworks, posturev1alpha1.FrameworkResult{
 			Name: posturev1alpha1.Framework(fr.Name), Score: int32(fr.Score), Compliance: int32(fr.Compliance),
@@ -310,7 +342,7 @@ func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev
 		APIVersion: posturev1alpha1.GroupVersion.String(), Kind: "ClusterScan", Name: scan.Name, UID: scan.UID,
 		Controller: ptrTo(true), BlockOwnerDeletion: ptrTo(true),
 	}
-	existing, err := r.existingReports(ctx, scan.Name)
+	existing, err := r.existingReports(ctx, scan)
 	if err != nil {
 		return err
 	}
@@ -319,15 +351,10 @@ func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev
 		if existing[key] == obj.GetAnnotations()[report.ContentHashAnnotation] {
 			return nil // unchanged: no write
 		}
-		obj.SetOwnerReferences([]metav1.OwnerReference{owner})
-		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-		if err != nil {
-			return fmt.Errorf("converting %s: %w", key, err)
-		}
-		ac := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u})
-		if err := r.Client.Apply(ctx, ac, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		if err := r.applyOwned(ctx, obj, &owner, ""); err != nil {
 			return fmt.Errorf("applying report %s: %w", key, err)
 		}
+		scanMetrics.reportWritten(scan, obj.GetObjectKind().GroupVersionKind().Kind, opApply)
 		return nil
 	}
 	if err := apply(set.Cluster, "/"+set.Cluster.Name); err != nil {
@@ -355,48 +382,39 @@ func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev
 		}
 		ns, name, _ := strings.Cut(key, "/")
 		stale := &posturev1alpha1.ScanReport{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
-		if err := r.Client.Delete(ctx, stale); client.IgnoreNotFound(err) != nil {
+		switch err := r.Client.Delete(ctx, stale); {
+		case apierrors.IsNotFound(err):
+		case err != nil:
 			return fmt.Errorf("deleting stale report %s: %w", key, err)
+		default:
+			scanMetrics.reportWritten(scan, "ScanReport", opDelete)
 		}
 	}
 	return nil
 }
 
 // existingReports maps "namespace/name" ("/name" for the cluster report) of
-// this scan's reports to their content hash.
-func (r *ClusterScanReconciler) existingReports(ctx context.Context, scanName string) (map[string]string, error) {
+// this scan's reports to their content hash ("" for a report left by an
+// earlier ClusterScan of the same name, which must be rewritten).
+func (r *ClusterScanReconciler) existingReports(ctx context.Context, scan *posturev1alpha1.ClusterScan) (map[string]string, error) {
 	out := map[string]string{}
 	for _, kind := range []string{"ScanReportList", "ClusterScanReportList"} {
-		opts := []client.ListOption{client.MatchingLabels{posturev1alpha1.LabelScan: scanName}, client.Limit(500)}
-		for {
-			l := &metav1.PartialObjectMetadataList{}
-			l.SetGroupVersionKind(posturev1alpha1.GroupVersion.WithKind(kind))
-			if err := r.APIReader.List(ctx, l, opts...); err != nil {
-				return nil, fmt.Errorf("listing existing reports: %w", err)
-			}
-			for i := range l.Items {
-				m := &l.Items[i]
-				if !ownedBy(m, scanName) {
-					continue
-				}
-				out[m.Namespace+"/"+m.Name] = m.Annotations[report.ContentHashAnnotation]
-			}
-			if l.Continue == "" {
-				break
-			}
-			opts = append(opts[:2], client.Continue(l.Continue))
+		if err := r.listOwned(ctx, posturev1alpha1.GroupVersion.WithKind(kind), scan, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func ownedBy(m *metav1.PartialObjectMetadata, scanName string) bool {
+// ownership says whether m is owned by a ClusterScan named like scan, and
+// whether by this one (same UID) or by an earlier one of that name.
+func ownership(m *metav1.PartialObjectMetadata, scan *posturev1alpha1.ClusterScan) (owned, current bool) {
 	for _, ref := range m.OwnerReferences {
-		if ref.Kind == "ClusterScan" && ref.Name == scanName {
-			return true
+		if ref.Kind == "ClusterScan" && ref.Name == scan.Name {
+			return true, ref.UID == scan.UID
 		}
 	}
-	return false
+	return false, false
 }
 
 func isTerminating(err error) bool {

@@ -449,3 +449,49 @@ func TestInvalidGlobStallsNamingTheField(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRecreatedScanAdoptsItsReports deletes a ClusterScan and creates one of
+// the same name before the garbage collector has removed the old one's
+// reports (there is none in envtest: they stay). The reports' content is
+// unchanged, but they are owned by the old ClusterScan, which the garbage
+// collector would follow to delete them: the new scan must rewrite them with
+// itself as owner.
+func TestRecreatedScanAdoptsItsReports(t *testing.T) {
+	ns := "recreate-shop"
+	ensureNamespace(t, ns, nil)
+	create(t, privilegedDeployment(ns, "web"), newScan("recreate", ns))
+	old := waitScanned(t, "recreate", nil)
+	if err := k8sClient.Delete(testCtx, old); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, scanTimeout, func() error {
+		err := k8sClient.Get(testCtx, types.NamespacedName{Name: "recreate"}, &posturev1alpha1.ClusterScan{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("ClusterScan recreate still there: %v", err)
+	})
+	create(t, newScan("recreate", ns))
+	scan := waitScanned(t, "recreate", nil)
+	if scan.UID == old.UID {
+		t.Fatalf("the recreated ClusterScan has the old UID %s", old.UID)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(testCtx, scan) })
+
+	owner := func(refs []metav1.OwnerReference) error {
+		if len(refs) != 1 || refs[0].UID != scan.UID {
+			return fmt.Errorf("owner references %+v, want only the new ClusterScan (uid %s)", refs, scan.UID)
+		}
+		return nil
+	}
+	if err := owner(getReport(t, ns, "recreate").OwnerReferences); err != nil {
+		t.Errorf("ScanReport %s/recreate: %v", ns, err)
+	}
+	cr := &posturev1alpha1.ClusterScanReport{}
+	if err := k8sClient.Get(testCtx, types.NamespacedName{Name: "recreate"}, cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner(cr.OwnerReferences); err != nil {
+		t.Errorf("ClusterScanReport recreate: %v", err)
+	}
+}

@@ -102,7 +102,7 @@ type openReportsWritten struct {
 // writeOpenReports applies every OpenReports object of the scan whose content
 // changed and deletes the scan's Reports of namespaces with no findings left.
 func (r *ClusterScanReconciler) writeOpenReports(ctx context.Context, scan *posturev1alpha1.ClusterScan, plan *scanPlan, result *engine.Result) (openReportsWritten, error) {
-	existing, err := r.ownedOpenReports(ctx, scan.Name)
+	existing, err := r.ownedOpenReports(ctx, scan)
 	if err != nil {
 		return openReportsWritten{}, err
 	}
@@ -149,7 +149,7 @@ func (r *ClusterScanReconciler) writeOpenReports(ctx context.Context, scan *post
 // Normal event when there were any. A cluster without the CRDs, or a manager
 // not allowed to read them, has none of the scan's to delete.
 func (r *ClusterScanReconciler) removeOpenReports(ctx context.Context, scan *posturev1alpha1.ClusterScan) error {
-	existing, err := r.ownedOpenReports(ctx, scan.Name)
+	existing, err := r.ownedOpenReports(ctx, scan)
 	switch {
 	case openReportsNotServed(err), apierrors.IsForbidden(err):
 		log.FromContext(ctx).V(1).Info("No OpenReports to remove", "reason", err.Error())
@@ -193,10 +193,10 @@ func (r *ClusterScanReconciler) deleteOpenReports(ctx context.Context, existing 
 
 // ownedOpenReports maps "namespace/name" ("/name" for a ClusterReport) of the
 // scan's OpenReports objects to their content hash.
-func (r *ClusterScanReconciler) ownedOpenReports(ctx context.Context, scanName string) (map[string]string, error) {
+func (r *ClusterScanReconciler) ownedOpenReports(ctx context.Context, scan *posturev1alpha1.ClusterScan) (map[string]string, error) {
 	out := map[string]string{}
 	for _, gvk := range []schema.GroupVersionKind{openReportListGVK, openClusterReportListGVK} {
-		if err := r.listOwned(ctx, gvk, scanName, out); err != nil {
+		if err := r.listOwned(ctx, gvk, scan, out); err != nil {
 			return nil, err
 		}
 	}
@@ -207,18 +207,23 @@ func (r *ClusterScanReconciler) ownedOpenReports(ctx context.Context, scanName s
 // of the list kind listGVK that carries the scan's label and an owner
 // reference to it. It reads metadata only, in pages, from the API server:
 // these objects are not cached.
-func (r *ClusterScanReconciler) listOwned(ctx context.Context, listGVK schema.GroupVersionKind, scanName string, out map[string]string) error {
-	opts := []client.ListOption{client.MatchingLabels{posturev1alpha1.LabelScan: scanName}, client.Limit(500)}
+func (r *ClusterScanReconciler) listOwned(ctx context.Context, listGVK schema.GroupVersionKind, scan *posturev1alpha1.ClusterScan, out map[string]string) error {
+	opts := []client.ListOption{client.MatchingLabels{posturev1alpha1.LabelScan: scan.Name}, client.Limit(500)}
 	for {
 		l := &metav1.PartialObjectMetadataList{}
 		l.SetGroupVersionKind(listGVK)
 		if err := r.APIReader.List(ctx, l, opts...); err != nil {
-			return fmt.Errorf("listing %s of scan %s: %w", strings.TrimSuffix(listGVK.Kind, "List"), scanName, err)
+			return fmt.Errorf("listing %s of scan %s: %w", strings.TrimSuffix(listGVK.Kind, "List"), scan.Name, err)
 		}
 		for i := range l.Items {
 			m := &l.Items[i]
-			if ownedBy(m, scanName) {
+			switch owned, current := ownership(m, scan); {
+			case current:
 				out[m.Namespace+"/"+m.Name] = m.Annotations[report.ContentHashAnnotation]
+			case owned:
+				// Left by an earlier ClusterScan of this name: the garbage
+				// collector will delete it unless it is rewritten.
+				out[m.Namespace+"/"+m.Name] = ""
 			}
 		}
 		if l.Continue == "" {

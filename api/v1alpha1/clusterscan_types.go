@@ -285,6 +285,7 @@ type MissingKind struct {
 // +kubebuilder:printcolumn:name="Last Scan",type=date,JSONPath=`.status.lastScanTime`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name must be at most 63 characters: it is the value of the posture.kubeposture.io/scan label on the scan's reports"
 type ClusterScan struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

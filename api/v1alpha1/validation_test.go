@@ -145,6 +145,22 @@ func TestMalformedClusterScansAreRejected(t *testing.T) {
 	}
 }
 
+// TestScanNameLongerThanALabelValueIsRejected: the scan's name is the value
+// of the label that finds its reports, so it may be no longer than a label
+// value (63), though object names may be 253 characters.
+func TestScanNameLongerThanALabelValueIsRejected(t *testing.T) {
+	if err := applyScan(t, strings.Repeat("a", 63), "{}"); err != nil {
+		t.Errorf("a 63-character name was rejected: %v", err)
+	}
+	err := applyScan(t, strings.Repeat("b", 64), "{}")
+	if err == nil {
+		t.Fatal("a 64-character name was admitted")
+	}
+	if msg := err.Error(); !apierrors.IsInvalid(err) || !strings.Contains(msg, "metadata.name") || !strings.Contains(msg, "63") {
+		t.Errorf("error does not name metadata.name and its bound: %v", err)
+	}
+}
+
 func globs(n int) string {
 	out := make([]string, n)
 	for i := range out {

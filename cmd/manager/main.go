@@ -8,6 +8,7 @@ import (
 	"flag"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -38,9 +40,14 @@ func main() {
 		qps           float64
 		secretMeta    bool
 		burst         int
+		metricsMaxNS  int
+		metricsCerts  string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized through the API server.")
+	flag.StringVar(&metricsCerts, "metrics-cert-dir", "", "Directory holding tls.crt and tls.key for the metrics endpoint (watched for renewals); empty: a self-signed certificate made at start.")
+	flag.IntVar(&metricsMaxNS, "metrics-max-namespaces", controllers.DefaultMetricsMaxNamespaces,
+		`Namespaces of each ClusterScan with their own kubeposture_namespace_findings series (those with the most severe findings); the rest are summed under namespace="_other". 0 sums them all.`)
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one manager of several scans.")
 	flag.StringVar(&leaderElectNS, "leader-election-namespace", "", "Namespace of the leader election lease (default: the pod's namespace).")
@@ -53,12 +60,25 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	setupLog := ctrl.Log.WithName("setup")
+	if metricsMaxNS < 0 {
+		setupLog.Error(errors.New("must not be negative"), "Invalid flag", "flag", "--metrics-max-namespaces")
+		os.Exit(1)
+	}
+	if metricsCerts != "" {
+		// controller-runtime would quietly fall back to a self-signed certificate.
+		for _, f := range []string{"tls.crt", "tls.key"} {
+			if _, err := os.Stat(filepath.Join(metricsCerts, f)); err != nil {
+				setupLog.Error(err, "Invalid flag", "flag", "--metrics-cert-dir")
+				os.Exit(1)
+			}
+		}
+	}
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(posturev1alpha1.AddToScheme(scheme))
 
-	metricsOpts := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics}
+	metricsOpts := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics, CertDir: metricsCerts}
 	if secureMetrics {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
@@ -102,6 +122,10 @@ func main() {
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Unable to set up the controller", "controller", "ClusterScan")
+		os.Exit(1)
+	}
+	if err := metrics.Registry.Register(controllers.NewMetricsCollector(mgr.GetCache(), controllers.MetricsOptions{MaxNamespaces: metricsMaxNS})); err != nil {
+		setupLog.Error(err, "Unable to register the metrics")
 		os.Exit(1)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
