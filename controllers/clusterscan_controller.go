@@ -43,12 +43,12 @@ type ClusterScanReconciler struct {
 	Client client.Client
 	// APIReader reads report metadata straight from the API server: reports are not cached.
 	APIReader client.Reader
-	// Inventory reads the scanned kinds, normally the manager's informer cache.
+	// Inventory reads the scanned kinds, normally an InformerReader on the
+	// manager's cache.
 	Inventory client.Reader
 	// Access says which kinds the manager may read.
 	Access inventory.Access
-	// Kinds are the kinds a scan reads (nil: inventory.DefaultKinds); each
-	// needs an informer started by StartInformers.
+	// Kinds are the kinds a scan reads (nil: inventory.DefaultKinds).
 	Kinds []inventory.Kind
 	// Clock is injected so that tests can move time.
 	Clock clock.PassiveClock

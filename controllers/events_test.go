@@ -247,7 +247,7 @@ func TestEventsNotForTransientRetries(t *testing.T) {
 	recorder := events.NewFakeRecorder(100)
 	clock := clocktesting.NewFakeClock(time.Now())
 	r := &controllers.ClusterScanReconciler{
-		Client: c, APIReader: k8sClient, Inventory: managerCache, Access: &inventory.SelfAccess{Client: k8sClient},
+		Client: c, APIReader: k8sClient, Inventory: managerReader, Access: &inventory.SelfAccess{Client: k8sClient},
 		Kinds: inventory.AllKinds, Clock: clock, Recorder: recorder,
 	}
 

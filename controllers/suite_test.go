@@ -40,6 +40,9 @@ var (
 	k8sClient client.Client
 	// managerCache is the test manager's informer cache.
 	managerCache cache.Cache
+	// managerReader reads through that cache as scans do, starting a kind's
+	// informer on its first read.
+	managerReader *controllers.InformerReader
 	fakeClock    *clocktesting.FakeClock
 	testCtx      context.Context
 )
@@ -146,15 +149,14 @@ func startManager(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme)
 	if err != nil {
 		return err
 	}
-	// The suite reads Secret metadata too (--read-secret-metadata), to prove that path.
-	if err := controllers.StartInformers(ctx, mgr.GetCache(), inventory.AllKinds); err != nil {
-		return err
-	}
+	// The suite reads Secret metadata too (--read-secret-metadata), to prove
+	// that path. Informers start on a scan's first read, as in the manager.
 	managerCache = mgr.GetCache()
+	managerReader = &controllers.InformerReader{Cache: managerCache, Scheme: scheme}
 	r := &controllers.ClusterScanReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Inventory: mgr.GetCache(),
+		Inventory: managerReader,
 		Access:    &inventory.SelfAccess{Client: mgr.GetClient()},
 		Kinds:     inventory.AllKinds,
 		Clock:     fakeClock,

@@ -107,14 +107,10 @@ func main() {
 	if secretMeta {
 		kinds = inventory.AllKinds
 	}
-	if err := controllers.StartInformers(ctx, mgr.GetCache(), kinds); err != nil {
-		setupLog.Error(err, "Unable to start informers")
-		os.Exit(1)
-	}
 	r := &controllers.ClusterScanReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Inventory: mgr.GetCache(),
+		Inventory: &controllers.InformerReader{Cache: mgr.GetCache(), Scheme: scheme},
 		Access:    &inventory.SelfAccess{Client: mgr.GetClient()},
 		Kinds:     kinds,
 		Clock:     clock.RealClock{},
