@@ -1,8 +1,11 @@
 package inventory
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -32,7 +35,10 @@ type Workload struct {
 // snapshot order. ReplicaSets controlled by a Deployment, Jobs controlled by
 // a CronJob and Pods controlled by any workload in the snapshot are left out:
 // their template is judged on the controller. Pods whose controller is not in
-// the snapshot (mirror pods, pods of custom controllers) are judged as pods.
+// the snapshot (mirror pods, pods of custom controllers) are judged as pods,
+// unless the manager's cache dropped their spec (DropControlledSpec): their
+// controller, of a kind the scan reads, is then being created or deleted, and
+// is judged once it is in the cache.
 func (s *Snapshot) Workloads() []Workload {
 	if s.workloads == nil {
 		s.workloads = s.buildWorkloads()
@@ -41,37 +47,51 @@ func (s *Snapshot) Workloads() []Workload {
 }
 
 func (s *Snapshot) buildWorkloads() []Workload {
-	owners := make(map[types.UID]struct{}, len(s.Deployments)+len(s.ReplicaSets)+len(s.StatefulSets)+len(s.DaemonSets)+len(s.Jobs)+len(s.CronJobs))
-	add := func(m *metav1.ObjectMeta) {
+	// owners maps the UID of every workload to its group and kind.
+	owners := make(map[types.UID]schema.GroupKind, len(s.Deployments)+len(s.ReplicaSets)+len(s.StatefulSets)+len(s.DaemonSets)+len(s.Jobs)+len(s.CronJobs))
+	add := func(m *metav1.ObjectMeta, gk schema.GroupKind) {
 		if m.UID != "" {
-			owners[m.UID] = struct{}{}
+			owners[m.UID] = gk
 		}
 	}
 	for i := range s.Deployments {
-		add(&s.Deployments[i].ObjectMeta)
+		add(&s.Deployments[i].ObjectMeta, schema.GroupKind{Group: "apps", Kind: "Deployment"})
 	}
 	for i := range s.ReplicaSets {
-		add(&s.ReplicaSets[i].ObjectMeta)
+		add(&s.ReplicaSets[i].ObjectMeta, schema.GroupKind{Group: "apps", Kind: "ReplicaSet"})
 	}
 	for i := range s.StatefulSets {
-		add(&s.StatefulSets[i].ObjectMeta)
+		add(&s.StatefulSets[i].ObjectMeta, schema.GroupKind{Group: "apps", Kind: "StatefulSet"})
 	}
 	for i := range s.DaemonSets {
-		add(&s.DaemonSets[i].ObjectMeta)
+		add(&s.DaemonSets[i].ObjectMeta, schema.GroupKind{Group: "apps", Kind: "DaemonSet"})
 	}
 	for i := range s.Jobs {
-		add(&s.Jobs[i].ObjectMeta)
+		add(&s.Jobs[i].ObjectMeta, schema.GroupKind{Group: "batch", Kind: "Job"})
 	}
 	for i := range s.CronJobs {
-		add(&s.CronJobs[i].ObjectMeta)
+		add(&s.CronJobs[i].ObjectMeta, schema.GroupKind{Group: "batch", Kind: "CronJob"})
 	}
-	controlled := func(m *metav1.ObjectMeta) bool {
+	// controlled says whether an object of kind is judged on its controller
+	// instead: its controller reference names, by UID, a workload of the
+	// snapshot of a kind that really controls that kind (a ReplicaSet's
+	// Deployment, a Pod's ReplicaSet, ...), and not the object itself. An
+	// owner reference is the object's own claim, which the API server does
+	// not check: a privileged Pod naming a benign Deployment, or itself, as
+	// its controller is judged as a Pod.
+	controlled := func(m *metav1.ObjectMeta, spec *corev1.PodSpec, kind string) bool {
+		if specDropped(m, spec) {
+			return true // there is no template to judge here
+		}
 		ref := metav1.GetControllerOfNoCopy(m)
-		if ref == nil {
+		if ref == nil || ref.UID == m.UID {
 			return false
 		}
-		_, ok := owners[ref.UID]
-		return ok
+		gk, ok := owners[ref.UID]
+		if !ok || gk.Kind != ref.Kind {
+			return false
+		}
+		return slices.Contains(controllersJudged[kind], gk)
 	}
 
 	out := make([]Workload, 0, len(s.Deployments)+len(s.StatefulSets)+len(s.DaemonSets)+len(s.CronJobs)+len(s.Pods)/4)
@@ -94,21 +114,21 @@ func (s *Snapshot) buildWorkloads() []Workload {
 	}
 	for i := range s.Jobs {
 		o := &s.Jobs[i]
-		if controlled(&o.ObjectMeta) {
+		if controlled(&o.ObjectMeta, &o.Spec.Template.Spec, "Job") {
 			continue
 		}
 		out = append(out, Workload{Ref: ref("batch/v1", "Job", &o.ObjectMeta), Meta: &o.Spec.Template.ObjectMeta, Spec: &o.Spec.Template.Spec, Labels: o.Labels})
 	}
 	for i := range s.ReplicaSets {
 		o := &s.ReplicaSets[i]
-		if controlled(&o.ObjectMeta) {
+		if controlled(&o.ObjectMeta, &o.Spec.Template.Spec, "ReplicaSet") {
 			continue
 		}
 		out = append(out, Workload{Ref: ref("apps/v1", "ReplicaSet", &o.ObjectMeta), Meta: &o.Spec.Template.ObjectMeta, Spec: &o.Spec.Template.Spec, Labels: o.Labels})
 	}
 	for i := range s.Pods {
 		o := &s.Pods[i]
-		if controlled(&o.ObjectMeta) {
+		if controlled(&o.ObjectMeta, &o.Spec, "Pod") {
 			continue
 		}
 		out = append(out, Workload{Ref: ref("v1", "Pod", &o.ObjectMeta), Meta: &o.ObjectMeta, Spec: &o.Spec, Labels: o.Labels})

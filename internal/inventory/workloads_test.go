@@ -54,6 +54,26 @@ func TestWorkloadsAttribution(t *testing.T) {
 				wantRef("v1", "Pod", ns, "adopted"),
 			},
 		},
+		// Owner references are the object's own claim: a wrong-kind or
+		// self-referencing controller must not hide an object's spec.
+		"pod naming a deployment as its controller is judged as a pod": {
+			snapshot: Snapshot{
+				Deployments: []appsv1.Deployment{deployment(ns, "benign")},
+				Pods:        []corev1.Pod{pod(ns, "sneaky", controller("apps/v1", "Deployment", "benign"))},
+			},
+			wantRefs: []ObjectRef{wantRef("apps/v1", "Deployment", ns, "benign"), wantRef("v1", "Pod", ns, "sneaky")},
+		},
+		"replicaset naming itself as its controller is judged": {
+			snapshot: Snapshot{ReplicaSets: []appsv1.ReplicaSet{replicaSet(ns, "loop", controller("apps/v1", "ReplicaSet", "loop"))}},
+			wantRefs: []ObjectRef{wantRef("apps/v1", "ReplicaSet", ns, "loop")},
+		},
+		"pod whose controller reference has a workload's uid but another kind is judged": {
+			snapshot: Snapshot{
+				Jobs: []batchv1.Job{job(ns, "batch")},
+				Pods: []corev1.Pod{pod(ns, "liar", controller("apps/v1", "ReplicaSet", "batch"))},
+			},
+			wantRefs: []ObjectRef{wantRef("batch/v1", "Job", ns, "batch"), wantRef("v1", "Pod", ns, "liar")},
+		},
 		"cronjob with its job and pod is one workload": {
 			snapshot: Snapshot{
 				CronJobs: []batchv1.CronJob{cronJob(ns, "report")},
