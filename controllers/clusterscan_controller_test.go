@@ -469,7 +469,7 @@ func TestRecreatedScanAdoptsItsReports(t *testing.T) {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("ClusterScan recreate still there: %v", err)
+		return fmt.Errorf("ClusterScan recreate still there: %w", err)
 	})
 	create(t, newScan("recreate", ns))
 	scan := waitScanned(t, "recreate", nil)

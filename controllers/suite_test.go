@@ -43,8 +43,8 @@ var (
 	// managerReader reads through that cache as scans do, starting a kind's
 	// informer on its first read.
 	managerReader *controllers.InformerReader
-	fakeClock    *clocktesting.FakeClock
-	testCtx      context.Context
+	fakeClock     *clocktesting.FakeClock
+	testCtx       context.Context
 )
 
 func TestMain(m *testing.M) {
