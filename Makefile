@@ -53,6 +53,7 @@ versions: ## Print the pinned tool versions.
 	@echo "golangci-lint  $(GOLANGCI_LINT_VERSION)"
 	@echo "kustomize      $(KUSTOMIZE_VERSION)"
 	@echo "kubernetes     $(K8S_VERSION) (control plane, from go.mod's k8s.io/api)"
+	@echo "helm           $(HELM_VERSION)"
 
 ##@ Development
 
@@ -106,6 +107,8 @@ verify: generate manifests ## Fail if regenerating code, CRDs, RBAC (or docs) ch
 		echo "verify: files above are new or changed but not committed (generated files must be committed)" >&2; \
 		exit 1; \
 	fi
+	@# The Helm chart's copies of config/ (CRDs, RBAC rules, alert rules).
+	@$(MAKE) --no-print-directory verify-chart
 
 ##@ Build
 
@@ -121,6 +124,8 @@ build-cli: ## Build the CLI into bin/kubeposture.
 scan-self: build-cli kustomize ## Scan the operator's own manifests (config/default): no critical or high finding, nothing against PSS restricted.
 	$(KUSTOMIZE) build config/default | bin/kubeposture scan -f - --severity-threshold high
 	$(KUSTOMIZE) build config/default | bin/kubeposture scan -f - --framework pss-restricted --severity-threshold low
+	@# The same bar for the Helm chart, rendered with each values set.
+	@$(MAKE) --no-print-directory scan-chart
 
 .PHONY: run
 run: manifests generate ## Run the manager from source against the cluster of the current kubeconfig.
@@ -152,10 +157,27 @@ demo: manifests controlplane ## Run the demo (go run ./hack/demo) against a thro
 
 IGNORE_NOT_FOUND ?= false
 
+##@ Performance
+
+# Cluster sizes, in Pods, that `make bench` measures (an idle baseline is measured first).
+BENCH_SIZES ?= 1000,10000
+# Where bench.json, logs and the manager and CLI binaries go.
+BENCH_OUT ?= $(LOCALBIN)/bench
+# Extra flags for the harness, e.g. BENCH_FLAGS='-engine=false -manager-env GOMEMLIMIT=120MiB'.
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: manifests controlplane ## Measure scan cost at BENCH_SIZES Pods: LIST floor, operator, CLI, engine (docs/performance.md).
+	KUBEBUILDER_ASSETS="$$($(CONTROLPLANE))" go run ./test/bench -sizes $(BENCH_SIZES) -out $(BENCH_OUT) $(BENCH_FLAGS)
+
 ##@ Tools
 
 .PHONY: tools
-tools: controller-gen golangci-lint kustomize ## Install every pinned tool into ./bin.
+tools: controller-gen golangci-lint kustomize helm ## Install every pinned tool into ./bin.
+
+.PHONY: promtool
+promtool: ## Install promtool (Debian's prometheus package) for the alert rule tests, if missing.
+	hack/install-promtool.sh
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into ./bin.
@@ -186,3 +208,71 @@ echo "Installing $(2)@$(3) as $(1)"; \
 GOBIN="$$tmp" go install $(2)@$(3); \
 mv "$$tmp"/* "$(1)"
 endef
+
+##@ Helm chart
+#
+# charts/kubeposture shares its CRDs, its Roles' rules and its alert rules with
+# config/: hack/chart-sync.sh copies them into the chart (crds/, files/), and
+# verify-chart (run by verify) fails when the committed copies differ. helm is
+# built from the Go module proxy like every other tool.
+
+HELM_VERSION ?= v4.3.1
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+CHART ?= charts/kubeposture
+CHART_RELEASE ?= kubeposture
+CHART_NAMESPACE ?= kubeposture-system
+# Render the Prometheus Operator objects too, as where its CRDs are installed.
+HELM_TEMPLATE_FLAGS ?= --include-crds --api-versions monitoring.coreos.com/v1/ServiceMonitor --api-versions monitoring.coreos.com/v1/PrometheusRule
+# The values sets the chart is linted, rendered and scanned with: the defaults
+# (no file) and every ci/*-values.yaml.
+CHART_VALUES = $(sort $(wildcard $(CHART)/ci/*-values.yaml))
+# Values sets that grant the manager access kubeposture's own checks rightly
+# report (Secrets): scan-chart holds them to the Pod Security bar only.
+CHART_VALUES_RISKY = $(CHART)/ci/secret-metadata-values.yaml
+
+.PHONY: chart-sync
+chart-sync: manifests ## Copy the CRDs, Role rules and alert rules from config/ into the Helm chart.
+	hack/chart-sync.sh
+
+.PHONY: verify-chart
+verify-chart: chart-sync ## Fail if the chart's copies of config/ (CRDs, RBAC, alerts) are out of date or not committed.
+	@if ! git diff --exit-code -- $(CHART); then \
+		echo "verify-chart: $(CHART) is out of date with config/: run 'make chart-sync' and commit the result" >&2; \
+		exit 1; \
+	fi
+	@untracked=$$(git status --porcelain --untracked-files=all -- $(CHART)); \
+	if [[ -n "$$untracked" ]]; then \
+		echo "$$untracked" >&2; \
+		echo "verify-chart: files above are new or changed but not committed" >&2; \
+		exit 1; \
+	fi
+
+.PHONY: helm-lint
+helm-lint: helm ## helm lint --strict and helm template the chart with the default values and each ci/*-values.yaml.
+	@for values in "" $(CHART_VALUES); do \
+		echo "helm lint --strict $(CHART) $${values:+-f $$values}"; \
+		$(HELM) lint --strict $(CHART) $${values:+-f "$$values"}; \
+		$(HELM) template $(CHART_RELEASE) $(CHART) --namespace $(CHART_NAMESPACE) $(HELM_TEMPLATE_FLAGS) $${values:+-f "$$values"} >/dev/null; \
+	done
+
+.PHONY: scan-chart
+scan-chart: build-cli helm ## Scan the rendered chart like scan-self scans config/default: no critical or high finding, nothing against PSS restricted.
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for values in "" $(CHART_VALUES); do \
+		echo "helm template $(CHART) $${values:+-f $$values} | kubeposture scan -f -"; \
+		$(HELM) template $(CHART_RELEASE) $(CHART) --namespace $(CHART_NAMESPACE) $(HELM_TEMPLATE_FLAGS) $${values:+-f "$$values"} >"$$tmp/chart.yaml"; \
+		case " $(CHART_VALUES_RISKY) " in \
+		*" $$values "*) ;; \
+		*) bin/kubeposture scan -f - --severity-threshold high <"$$tmp/chart.yaml";; \
+		esac; \
+		bin/kubeposture scan -f - --framework pss-restricted --severity-threshold low <"$$tmp/chart.yaml"; \
+	done
+
+.PHONY: helm-test
+helm-test: helm controlplane ## Test the chart against a real control plane: helm install, PSS admission, the manager scanning with the chart's RBAC, upgrade, uninstall.
+	HELM="$(HELM)" KUBEBUILDER_ASSETS="$$($(CONTROLPLANE))" go test -tags e2e ./hack/charttest/ -v -timeout $(E2E_TIMEOUT) $(GO_TEST_FLAGS)
+
+.PHONY: helm
+helm: $(HELM) ## Install helm into ./bin.
+$(HELM): | $(LOCALBIN)
+	$(call go-install-tool,$@,helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))

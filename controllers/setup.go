@@ -17,7 +17,11 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 // StripForCache drops managedFields and kubectl's last-applied annotation
 // from every object before it is cached: they can be most of an object's
-// size and no check reads them.
+// size and no check reads them. It also reduces the Pods, ReplicaSets and
+// Jobs that a workload the scan reads controls to their identity and owners
+// (inventory.DropControlledSpec): their template is judged on the
+// controller, so that in a large cluster the cache holds each pod template
+// once, not once per Pod.
 func StripForCache(obj any) (any, error) {
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetManagedFields(nil)
@@ -28,6 +32,7 @@ func StripForCache(obj any) (any, error) {
 			}
 		}
 	}
+	inventory.DropControlledSpec(obj) // last: it shares one annotations map among the objects it drops
 	return obj, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -108,7 +109,8 @@ func Object(k Kind) client.Object {
 
 // Access tells whether the scan may read a kind. The manager answers with a
 // SelfSubjectAccessReview, so that a forbidden kind is known at once instead
-// of blocking on an informer that can never sync.
+// of blocking on an informer that can never sync. FromReader asks about
+// several kinds at once: CanList must be safe for concurrent use.
 type Access interface {
 	CanList(ctx context.Context, k Kind) (allowed bool, reason string, err error)
 }
@@ -121,7 +123,8 @@ var ErrNamespacesUnreadable = errors.New("spec.namespaceSelector is set but name
 // cache: the given kinds (nil means DefaultKinds). Kinds that access
 // forbids, or whose read fails, are recorded as missing; kinds not asked for
 // are neither read nor missing (a check that needs one is not evaluated);
-// the rest are read and filtered to the scope.
+// the rest are read and filtered to the scope. Kinds are read at once: r
+// must be safe for concurrent use.
 func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope, kinds []Kind) (*Snapshot, error) {
 	s := &Snapshot{}
 	if kinds == nil {
@@ -131,6 +134,7 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 	for _, k := range kinds {
 		wanted[k] = true
 	}
+	granted := checkAccess(ctx, access, kinds)
 	available := func(k Kind) bool {
 		if !wanted[k] {
 			return false
@@ -138,13 +142,13 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 		if access == nil {
 			return true
 		}
-		ok, reason, err := access.CanList(ctx, k)
+		a := granted[k]
 		switch {
-		case err != nil:
-			s.MarkMissing(k, MissingError, fmt.Sprintf("checking access: %v", err))
+		case a.err != nil:
+			s.MarkMissing(k, MissingError, fmt.Sprintf("checking access: %v", a.err))
 			return false
-		case !ok:
-			s.MarkMissing(k, MissingForbidden, reason)
+		case !a.ok:
+			s.MarkMissing(k, MissingForbidden, a.reason)
 			return false
 		}
 		return true
@@ -167,12 +171,28 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 		return nil, ctx.Err()
 	}
 
+	// Every kind is listed at once, then collected in order: through the
+	// manager's InformerReader a List may start its kind's informer and wait
+	// for it to sync, and kinds synced one after the other would add up.
+	type job struct {
+		k       Kind
+		list    client.ObjectList
+		collect func()
+		err     error
+	}
+	var jobs []*job
+	read := func(k Kind, list client.ObjectList, collect func()) {
+		if available(k) {
+			jobs = append(jobs, &job{k: k, list: list, collect: collect})
+		}
+	}
+
 	// Namespaces first: they decide the scope.
 	inScope := map[string]bool{}
 	namespacesKnown := false
-	if available(KindNamespace) {
+	{
 		var l corev1.NamespaceList
-		if record(KindNamespace, r.List(ctx, &l, client.UnsafeDisableDeepCopy)) {
+		read(KindNamespace, &l, func() {
 			namespacesKnown = true
 			for i := range l.Items {
 				if scope.Matches(&l.Items[i]) {
@@ -180,10 +200,7 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 					s.Namespaces = append(s.Namespaces, l.Items[i])
 				}
 			}
-		}
-	}
-	if !namespacesKnown && scope.NeedsLabels() {
-		return nil, ErrNamespacesUnreadable
+		})
 	}
 	keep := func(ns string) bool {
 		if ns == "" {
@@ -195,14 +212,6 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 		return scope.MatchesName(ns)
 	}
 
-	read := func(k Kind, list client.ObjectList, collect func()) {
-		if ctx.Err() != nil || !available(k) {
-			return
-		}
-		if record(k, r.List(ctx, list, client.UnsafeDisableDeepCopy)) {
-			collect()
-		}
-	}
 	{
 		var l corev1.PodList
 		read(KindPod, &l, func() { s.Pods = filter(l.Items, keep, func(o *corev1.Pod) string { return o.Namespace }) })
@@ -316,11 +325,57 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 		var l admissionregistrationv1.ValidatingAdmissionPolicyBindingList
 		read(KindValidatingAdmissionPolicyBinding, &l, func() { s.ValidatingAdmissionPolicyBindings = l.Items })
 	}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() { j.err = r.List(ctx, j.list, client.UnsafeDisableDeepCopy) })
+	}
+	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("reading inventory: %w", err)
 	}
+	for _, j := range jobs { // Namespaces, read first, decide what keep keeps
+		if record(j.k, j.err) {
+			j.collect()
+		}
+	}
+	if !namespacesKnown && scope.NeedsLabels() {
+		return nil, ErrNamespacesUnreadable
+	}
 	s.Sort()
 	return s, nil
+}
+
+// accessCheckers is how many access reviews are asked at once.
+const accessCheckers = 8
+
+type accessResult struct {
+	ok     bool
+	reason string
+	err    error
+}
+
+// checkAccess asks access about every kind, several at once: each answer is
+// a round trip to the API server, and a scan asks about every kind.
+func checkAccess(ctx context.Context, access Access, kinds []Kind) map[Kind]accessResult {
+	out := make(map[Kind]accessResult, len(kinds))
+	if access == nil {
+		return out
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, accessCheckers)
+	for _, k := range kinds {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ok, reason, err := access.CanList(ctx, k)
+			mu.Lock()
+			out[k] = accessResult{ok: ok, reason: reason, err: err}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 func filter[T any](items []T, keep func(string) bool, ns func(*T) string) []T {

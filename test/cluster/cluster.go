@@ -77,10 +77,11 @@ type Cluster struct {
 }
 
 type options struct {
-	crdPaths  []string
-	assetsDir string
-	dir       string
-	progress  io.Writer
+	crdPaths       []string
+	assetsDir      string
+	dir            string
+	progress       io.Writer
+	apiServerFlags [][]string // name, then values
 }
 
 // Option configures Start.
@@ -108,6 +109,13 @@ func WithDir(dir string) Option {
 // binaries, for several minutes) to w. Default: os.Stderr.
 func WithProgress(w io.Writer) Option {
 	return func(o *options) { o.progress = w }
+}
+
+// WithAPIServerFlag sets a kube-apiserver flag, in place of envtest's value
+// if it sets one: such as service-cluster-ip-range, which envtest sets to a
+// /24, room for 254 Services.
+func WithAPIServerFlag(name string, values ...string) Option {
+	return func(o *options) { o.apiServerFlags = append(o.apiServerFlags, append([]string{name}, values...)) }
 }
 
 // Start starts etcd, kube-apiserver and kube-controller-manager, installs the
@@ -147,7 +155,10 @@ func Start(ctx context.Context, opts ...Option) (_ *Cluster, retErr error) {
 	// envtest disables the ServiceAccount admission plugin because it runs no
 	// controllers; we run the ServiceAccount controller, so Pods get their
 	// ServiceAccount and token volume as in a real cluster.
-	c.env.ControlPlane.GetAPIServer().Configure().Disable("disable-admission-plugins")
+	apiServerArgs := c.env.ControlPlane.GetAPIServer().Configure().Disable("disable-admission-plugins")
+	for _, f := range o.apiServerFlags {
+		apiServerArgs.Set(f[0], f[1:]...)
+	}
 	if c.Config, err = c.env.Start(); err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}

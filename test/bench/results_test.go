@@ -1,0 +1,49 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseBenchOutput(t *testing.T) {
+	out := `goos: linux
+pkg: github.com/kubeposture/kubeposture/internal/engine
+BenchmarkRun/pods=1000         	      66	  22586912 ns/op	      2470 objects	    109356 objects/s	       282.0 templates	     12485 templates/s	 6640842 B/op	   45655 allocs/op
+BenchmarkRun/one-template      	    4803	    270862 ns/op	         2.000 objects	      7384 objects/s	         1.000 templates	      3692 templates/s	  117929 B/op	     620 allocs/op
+PASS
+`
+	want := []EngineResult{
+		{Name: "BenchmarkRun/pods=1000", Iterations: 66, NsPerOp: 22586912, Objects: 2470, ObjectsPS: 109356, Templates: 282, TemplatesPS: 12485, BytesPerOp: 6640842, AllocsPerOp: 45655},
+		{Name: "BenchmarkRun/one-template", Iterations: 4803, NsPerOp: 270862, Objects: 2, ObjectsPS: 7384, Templates: 1, TemplatesPS: 3692, BytesPerOp: 117929, AllocsPerOp: 620},
+	}
+	if diff := cmp.Diff(want, parseBenchOutput(out)); diff != "" {
+		t.Errorf("parseBenchOutput (-want +got):\n%s", diff)
+	}
+}
+
+func TestComputeRatios(t *testing.T) {
+	size := func(pods int, floor, cold, rss float64) SizeResult {
+		return SizeResult{Pods: pods, Objects: 2 * pods, Floor: Floor{Median: floor}, Operator: Operator{ColdSeconds: cold, WarmSeconds: cold / 2, PeakRSSMiB: rss}}
+	}
+	r := &Results{Sizes: []SizeResult{size(0, 0, 1, 60), size(1000, 1, 3, 80), size(10000, 8, 21, 260)}}
+	r.computeRatios()
+	got := map[string]float64{}
+	for _, x := range r.Ratios {
+		got[x.Name] = x.Value
+	}
+	want := map[string]float64{
+		"operator cold / floor at 1000 Pods":                     3,
+		"operator warm / floor at 1000 Pods":                     1.5,
+		"operator cold / floor at 10000 Pods":                    21.0 / 8,
+		"operator warm / floor at 10000 Pods":                    10.5 / 8,
+		"operator cold scan time above idle, 1000 -> 10000 Pods": 10, // (21-1)/(3-1)
+		"operator warm scan time above idle, 1000 -> 10000 Pods": 10, // (10.5-0.5)/(1.5-0.5)
+		"manager peak RSS above idle, 1000 -> 10000 Pods":        10, // (260-60)/(80-60)
+		"floor, 1000 -> 10000 Pods":                              8,  // the idle floor is 0
+		"objects, 1000 -> 10000 Pods":                            10, // idle has no objects
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ratios (-want +got):\n%s", diff)
+	}
+}
