@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,6 +34,9 @@ import (
 	"github.com/kubeposture/kubeposture/internal/report"
 )
 
+// reportWriteWorkers is how many namespaced reports a scan writes at once.
+const reportWriteWorkers = 4
+
 // FieldOwner is the server-side apply field manager of everything the operator writes.
 const FieldOwner = "kubeposture"
 
@@ -54,6 +58,9 @@ type ClusterScanReconciler struct {
 	Clock clock.PassiveClock
 	// Recorder records scan events on the ClusterScan.
 	Recorder recorder.EventRecorder
+	// WriteLimiter paces report writes (applies and deletes, ours and
+	// OpenReports); nil means unpaced.
+	WriteLimiter *WriteLimiter
 	// Registry is the check catalogue; nil means checks.Default.
 	Registry *checks.Registry
 }
@@ -347,7 +354,7 @@ func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev
 		return err
 	}
 
-	apply := func(obj client.Object, key string) error {
+	apply := func(ctx context.Context, obj client.Object, key string) error {
 		if existing[key] == obj.GetAnnotations()[report.ContentHashAnnotation] {
 			return nil // unchanged: no write
 		}
@@ -357,19 +364,28 @@ func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev
 		scanMetrics.reportWritten(scan, obj.GetObjectKind().GroupVersionKind().Kind, opApply)
 		return nil
 	}
-	if err := apply(set.Cluster, "/"+set.Cluster.Name); err != nil {
+	if err := apply(ctx, set.Cluster, "/"+set.Cluster.Name); err != nil {
 		return err
 	}
+	// Namespaced reports go a few at a time: each apply waits a round trip
+	// (tens of ms), and the API server applies them in parallel. The write
+	// limiter still paces them all.
 	keep := map[string]bool{"/" + set.Cluster.Name: true}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(reportWriteWorkers)
 	for _, rep := range set.Namespaced {
 		key := rep.Namespace + "/" + rep.Name
 		keep[key] = true
-		if err := apply(rep, key); err != nil {
+		g.Go(func() error {
+			err := apply(gctx, rep, key)
 			if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) && isTerminating(err) {
-				continue // the namespace went away during the scan
+				return nil // the namespace went away during the scan
 			}
 			return err
-		}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	keys := make([]string, 0, len(existing))
 	for key := range existing {
@@ -382,6 +398,9 @@ func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev
 		}
 		ns, name, _ := strings.Cut(key, "/")
 		stale := &posturev1alpha1.ScanReport{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		if err := r.WriteLimiter.Wait(ctx); err != nil {
+			return err
+		}
 		switch err := r.Client.Delete(ctx, stale); {
 		case apierrors.IsNotFound(err):
 		case err != nil:

@@ -184,6 +184,9 @@ func (r *ClusterScanReconciler) deleteOpenReports(ctx context.Context, existing 
 		if ns == "" {
 			obj.SetGroupVersionKind(openreportsv1alpha1.SchemeGroupVersion.WithKind("ClusterReport"))
 		}
+		if err := r.WriteLimiter.Wait(ctx); err != nil {
+			return err
+		}
 		if err := r.Client.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("deleting stale %s %s: %w", obj.Kind, key, err)
 		}
@@ -238,6 +241,9 @@ func (r *ClusterScanReconciler) listOwned(ctx context.Context, listGVK schema.Gr
 func (r *ClusterScanReconciler) applyOwned(ctx context.Context, obj client.Object, owner *metav1.OwnerReference, existingHash string) error {
 	if existingHash != "" && existingHash == obj.GetAnnotations()[report.ContentHashAnnotation] {
 		return nil // unchanged: no write
+	}
+	if err := r.WriteLimiter.Wait(ctx); err != nil {
+		return err
 	}
 	obj.SetOwnerReferences([]metav1.OwnerReference{*owner})
 	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)

@@ -157,10 +157,12 @@ func startManager(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme)
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Inventory: managerReader,
-		Access:    &inventory.SelfAccess{Client: mgr.GetClient()},
-		Kinds:     inventory.AllKinds,
-		Clock:     fakeClock,
-		Recorder:  mgr.GetEventRecorder("kubeposture"),
+		// Paced as in the manager (which defaults to 20/s), fast enough for tests.
+		WriteLimiter: controllers.NewWriteLimiter(500, 100),
+		Access:       &inventory.SelfAccess{Client: mgr.GetClient()},
+		Kinds:        inventory.AllKinds,
+		Clock:        fakeClock,
+		Recorder:     mgr.GetEventRecorder("kubeposture"),
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return err

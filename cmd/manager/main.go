@@ -40,6 +40,8 @@ func main() {
 		qps           float64
 		secretMeta    bool
 		burst         int
+		writeRate     float64
+		writeBurst    int
 		metricsMaxNS  int
 		metricsCerts  string
 	)
@@ -55,11 +57,17 @@ func main() {
 	flag.BoolVar(&secretMeta, "read-secret-metadata", false, "Also read Secrets, as metadata only. Needs the kubeposture-secret-metadata ClusterRole (list and watch on secrets, which Kubernetes cannot limit to metadata).")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Queries per second to the API server, sustained.")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Queries to the API server in a burst.")
+	flag.Float64Var(&writeRate, "report-writes-per-second", 20, "Report writes (applies and deletes of changed reports) per second, sustained, across all scans; 0 leaves them paced only by --kube-api-qps.")
+	flag.IntVar(&writeBurst, "report-writes-burst", 40, "Report writes in a burst.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	setupLog := ctrl.Log.WithName("setup")
+	if writeRate < 0 || writeBurst < 1 {
+		setupLog.Error(errors.New("--report-writes-per-second must not be negative and --report-writes-burst must be at least 1"), "Invalid flag")
+		os.Exit(1)
+	}
 	if metricsMaxNS < 0 {
 		setupLog.Error(errors.New("must not be negative"), "Invalid flag", "flag", "--metrics-max-namespaces")
 		os.Exit(1)
@@ -107,14 +115,19 @@ func main() {
 	if secretMeta {
 		kinds = inventory.AllKinds
 	}
+	var writeLimiter *controllers.WriteLimiter
+	if writeRate > 0 {
+		writeLimiter = controllers.NewWriteLimiter(float32(writeRate), writeBurst)
+	}
 	r := &controllers.ClusterScanReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Inventory: &controllers.InformerReader{Cache: mgr.GetCache(), Scheme: scheme},
-		Access:    &inventory.SelfAccess{Client: mgr.GetClient()},
-		Kinds:     kinds,
-		Clock:     clock.RealClock{},
-		Recorder:  mgr.GetEventRecorder("kubeposture"),
+		Client:       mgr.GetClient(),
+		APIReader:    mgr.GetAPIReader(),
+		Inventory:    &controllers.InformerReader{Cache: mgr.GetCache(), Scheme: scheme},
+		WriteLimiter: writeLimiter,
+		Access:       &inventory.SelfAccess{Client: mgr.GetClient()},
+		Kinds:        kinds,
+		Clock:        clock.RealClock{},
+		Recorder:     mgr.GetEventRecorder("kubeposture"),
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Unable to set up the controller", "controller", "ClusterScan")
