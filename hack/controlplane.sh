@@ -66,7 +66,9 @@ cd "$src"
 export GOFLAGS=-mod=mod
 for b in kube-apiserver kube-controller-manager kubectl; do
   [[ -x "$out/$b" ]] && continue
-  log "building $b ${k8s_version} (the first build of kube-apiserver takes several minutes)"
+  note=""
+  [[ $b == kube-apiserver ]] && note=" (the first build takes several minutes)"
+  log "building $b ${k8s_version}${note}"
   go build -trimpath -ldflags "$ldflags" -o "$out/$b.tmp" "k8s.io/kubernetes/cmd/$b"
   mv "$out/$b.tmp" "$out/$b"
 done
