@@ -29,15 +29,12 @@ import (
 	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -684,7 +681,7 @@ func (l *loader) loadTyped(src Source, k Kind, gvk schema.GroupVersionKind, raw 
 		l.referenced[ns] = true
 	}
 	l.m.Sources[ObjectRef{APIVersion: key.apiVersion, Kind: key.kind, Namespace: key.namespace, Name: key.name, UID: o.GetUID()}] = src
-	l.add(o)
+	l.m.Snapshot.Add(o)
 }
 
 func namespacedName(ns, name string) string {
@@ -692,64 +689,6 @@ func namespacedName(ns, name string) string {
 		return name
 	}
 	return ns + "/" + name
-}
-
-// add appends a decoded object to its list.
-func (l *loader) add(obj runtime.Object) {
-	s := l.m.Snapshot
-	switch o := obj.(type) {
-	case *corev1.Secret:
-		s.Secrets = append(s.Secrets, metav1.PartialObjectMetadata{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-			ObjectMeta: o.ObjectMeta,
-		})
-	case *corev1.Namespace:
-		s.Namespaces = append(s.Namespaces, *o)
-	case *corev1.Pod:
-		s.Pods = append(s.Pods, *o)
-	case *corev1.Service:
-		s.Services = append(s.Services, *o)
-	case *corev1.ServiceAccount:
-		s.ServiceAccounts = append(s.ServiceAccounts, *o)
-	case *appsv1.Deployment:
-		s.Deployments = append(s.Deployments, *o)
-	case *appsv1.ReplicaSet:
-		s.ReplicaSets = append(s.ReplicaSets, *o)
-	case *appsv1.StatefulSet:
-		s.StatefulSets = append(s.StatefulSets, *o)
-	case *appsv1.DaemonSet:
-		s.DaemonSets = append(s.DaemonSets, *o)
-	case *batchv1.Job:
-		s.Jobs = append(s.Jobs, *o)
-	case *batchv1.CronJob:
-		s.CronJobs = append(s.CronJobs, *o)
-	case *networkingv1.Ingress:
-		s.Ingresses = append(s.Ingresses, *o)
-	case *networkingv1.NetworkPolicy:
-		s.NetworkPolicies = append(s.NetworkPolicies, *o)
-	case *rbacv1.Role:
-		s.Roles = append(s.Roles, *o)
-	case *rbacv1.ClusterRole:
-		s.ClusterRoles = append(s.ClusterRoles, *o)
-	case *rbacv1.RoleBinding:
-		s.RoleBindings = append(s.RoleBindings, *o)
-	case *rbacv1.ClusterRoleBinding:
-		s.ClusterRoleBindings = append(s.ClusterRoleBindings, *o)
-	case *corev1.LimitRange:
-		s.LimitRanges = append(s.LimitRanges, *o)
-	case *corev1.ResourceQuota:
-		s.ResourceQuotas = append(s.ResourceQuotas, *o)
-	case *storagev1.StorageClass:
-		s.StorageClasses = append(s.StorageClasses, *o)
-	case *admissionregistrationv1.ValidatingWebhookConfiguration:
-		s.ValidatingWebhookConfigurations = append(s.ValidatingWebhookConfigurations, *o)
-	case *admissionregistrationv1.MutatingWebhookConfiguration:
-		s.MutatingWebhookConfigurations = append(s.MutatingWebhookConfigurations, *o)
-	case *admissionregistrationv1.ValidatingAdmissionPolicy:
-		s.ValidatingAdmissionPolicies = append(s.ValidatingAdmissionPolicies, *o)
-	case *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
-		s.ValidatingAdmissionPolicyBindings = append(s.ValidatingAdmissionPolicyBindings, *o)
-	}
 }
 
 // finish synthesizes the namespaces no Namespace object defines, filters to

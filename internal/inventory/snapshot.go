@@ -16,6 +16,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Kind names an input kind of the scan, as Kind.group (core kinds have no group).
@@ -254,4 +255,65 @@ func visit[T any, PT metaObject[T]](items []T, fn func(n int, meta func(int) *me
 	fn(len(items),
 		func(i int) *metav1.ObjectMeta { return PT(&items[i]).GetObjectMeta().(*metav1.ObjectMeta) },
 		func(i, j int) { items[i], items[j] = items[j], items[i] })
+}
+
+// Add appends a typed object of a kind the Snapshot holds to its list (a
+// Secret as metadata only, its data dropped) and reports whether it did.
+func (s *Snapshot) Add(obj runtime.Object) bool {
+	switch o := obj.(type) {
+	case *corev1.Secret:
+		s.Secrets = append(s.Secrets, metav1.PartialObjectMetadata{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+			ObjectMeta: o.ObjectMeta,
+		})
+	case *corev1.Namespace:
+		s.Namespaces = append(s.Namespaces, *o)
+	case *corev1.Pod:
+		s.Pods = append(s.Pods, *o)
+	case *corev1.Service:
+		s.Services = append(s.Services, *o)
+	case *corev1.ServiceAccount:
+		s.ServiceAccounts = append(s.ServiceAccounts, *o)
+	case *appsv1.Deployment:
+		s.Deployments = append(s.Deployments, *o)
+	case *appsv1.ReplicaSet:
+		s.ReplicaSets = append(s.ReplicaSets, *o)
+	case *appsv1.StatefulSet:
+		s.StatefulSets = append(s.StatefulSets, *o)
+	case *appsv1.DaemonSet:
+		s.DaemonSets = append(s.DaemonSets, *o)
+	case *batchv1.Job:
+		s.Jobs = append(s.Jobs, *o)
+	case *batchv1.CronJob:
+		s.CronJobs = append(s.CronJobs, *o)
+	case *networkingv1.Ingress:
+		s.Ingresses = append(s.Ingresses, *o)
+	case *networkingv1.NetworkPolicy:
+		s.NetworkPolicies = append(s.NetworkPolicies, *o)
+	case *rbacv1.Role:
+		s.Roles = append(s.Roles, *o)
+	case *rbacv1.ClusterRole:
+		s.ClusterRoles = append(s.ClusterRoles, *o)
+	case *rbacv1.RoleBinding:
+		s.RoleBindings = append(s.RoleBindings, *o)
+	case *rbacv1.ClusterRoleBinding:
+		s.ClusterRoleBindings = append(s.ClusterRoleBindings, *o)
+	case *corev1.LimitRange:
+		s.LimitRanges = append(s.LimitRanges, *o)
+	case *corev1.ResourceQuota:
+		s.ResourceQuotas = append(s.ResourceQuotas, *o)
+	case *storagev1.StorageClass:
+		s.StorageClasses = append(s.StorageClasses, *o)
+	case *admissionregistrationv1.ValidatingWebhookConfiguration:
+		s.ValidatingWebhookConfigurations = append(s.ValidatingWebhookConfigurations, *o)
+	case *admissionregistrationv1.MutatingWebhookConfiguration:
+		s.MutatingWebhookConfigurations = append(s.MutatingWebhookConfigurations, *o)
+	case *admissionregistrationv1.ValidatingAdmissionPolicy:
+		s.ValidatingAdmissionPolicies = append(s.ValidatingAdmissionPolicies, *o)
+	case *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
+		s.ValidatingAdmissionPolicyBindings = append(s.ValidatingAdmissionPolicyBindings, *o)
+		default:
+		return false
+	}
+	return true
 }

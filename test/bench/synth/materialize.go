@@ -5,13 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -124,52 +120,7 @@ func setTypeMeta(o client.Object) {
 func Snapshot(objs []client.Object) *inventory.Snapshot {
 	s := &inventory.Snapshot{}
 	for _, o := range objs {
-		switch o := o.(type) {
-		case *corev1.Namespace:
-			s.Namespaces = append(s.Namespaces, *o)
-		case *corev1.Pod:
-			s.Pods = append(s.Pods, *o)
-		case *corev1.Service:
-			s.Services = append(s.Services, *o)
-		case *corev1.ServiceAccount:
-			s.ServiceAccounts = append(s.ServiceAccounts, *o)
-		case *corev1.Secret:
-			s.Secrets = append(s.Secrets, metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: *o.ObjectMeta.DeepCopy()})
-		case *appsv1.Deployment:
-			s.Deployments = append(s.Deployments, *o)
-		case *appsv1.ReplicaSet:
-			s.ReplicaSets = append(s.ReplicaSets, *o)
-		case *appsv1.StatefulSet:
-			s.StatefulSets = append(s.StatefulSets, *o)
-		case *appsv1.DaemonSet:
-			s.DaemonSets = append(s.DaemonSets, *o)
-		case *batchv1.Job:
-			s.Jobs = append(s.Jobs, *o)
-		case *batchv1.CronJob:
-			s.CronJobs = append(s.CronJobs, *o)
-		case *networkingv1.Ingress:
-			s.Ingresses = append(s.Ingresses, *o)
-		case *networkingv1.NetworkPolicy:
-			s.NetworkPolicies = append(s.NetworkPolicies, *o)
-		case *rbacv1.Role:
-			s.Roles = append(s.Roles, *o)
-		case *rbacv1.ClusterRole:
-			s.ClusterRoles = append(s.ClusterRoles, *o)
-		case *rbacv1.RoleBinding:
-			s.RoleBindings = append(s.RoleBindings, *o)
-		case *rbacv1.ClusterRoleBinding:
-			s.ClusterRoleBindings = append(s.ClusterRoleBindings, *o)
-		case *corev1.LimitRange:
-			s.LimitRanges = append(s.LimitRanges, *o)
-		case *corev1.ResourceQuota:
-			s.ResourceQuotas = append(s.ResourceQuotas, *o)
-		case *storagev1.StorageClass:
-			s.StorageClasses = append(s.StorageClasses, *o)
-		case *admissionregistrationv1.ValidatingWebhookConfiguration:
-			s.ValidatingWebhookConfigurations = append(s.ValidatingWebhookConfigurations, *o)
-		case *admissionregistrationv1.MutatingWebhookConfiguration:
-			s.MutatingWebhookConfigurations = append(s.MutatingWebhookConfigurations, *o)
-		}
+		s.Add(o)
 	}
 	for _, k := range inventory.AllKinds {
 		s.MarkRead(k)
