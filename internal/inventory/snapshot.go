@@ -312,7 +312,7 @@ func (s *Snapshot) Add(obj runtime.Object) bool {
 		s.ValidatingAdmissionPolicies = append(s.ValidatingAdmissionPolicies, *o)
 	case *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
 		s.ValidatingAdmissionPolicyBindings = append(s.ValidatingAdmissionPolicyBindings, *o)
-		default:
+	default:
 		return false
 	}
 	return true
