@@ -131,25 +131,49 @@ func (e *Emitter) NotEvaluated(reason string) {
 	e.out.Evaluated = false
 	e.out.NotEvaluatedReason = reason
 	e.out.Findings, e.out.Judged, e.out.JudgedIn = nil, 0, nil
+	e.pendingNS, e.pending = "", 0
 }
 
 // Emitter collects one check's results.
 type Emitter struct {
 	out *Outcome
+	// pending objects judged in pendingNS are not yet in out.JudgedIn:
+	// checks judge objects namespace by namespace, so counting them this way
+	// saves a map update per object.
+	pendingNS string
+	pending   int
 }
 
 // Judge records that obj was judged (whether or not it fails).
 func (e *Emitter) Judge(obj inventory.ObjectRef) {
 	e.out.Judged++
+	if e.pending > 0 && obj.Namespace != e.pendingNS {
+		e.flush()
+	}
+	e.pendingNS = obj.Namespace
+	e.pending++
+}
+
+// flush adds the pending count to out.JudgedIn.
+func (e *Emitter) flush() {
+	if e.pending == 0 {
+		return
+	}
 	if e.out.JudgedIn == nil {
 		e.out.JudgedIn = map[string]int{}
 	}
-	e.out.JudgedIn[obj.Namespace]++
+	e.out.JudgedIn[e.pendingNS] += e.pending
+	e.pendingNS, e.pending = "", 0
 }
 
 // Fail records a failure of the check on obj.
 func (e *Emitter) Fail(obj inventory.ObjectRef, format string, args ...any) {
-	e.out.Findings = append(e.out.Findings, Finding{Check: e.out.Check, Object: obj, Message: fmt.Sprintf(format, args...)})
+	e.fail(obj, fmt.Sprintf(format, args...))
+}
+
+// fail records a failure of the check on obj with a message ready to use.
+func (e *Emitter) fail(obj inventory.ObjectRef, message string) {
+	e.out.Findings = append(e.out.Findings, Finding{Check: e.out.Check, Object: obj, Message: message})
 }
 
 // Run evaluates the given checks on the snapshot, in order.
@@ -176,7 +200,9 @@ func Run(s *inventory.Snapshot, cfg *Config, checks []*Check) []Outcome {
 			continue
 		}
 		o.Evaluated = true
-		c.Run(s, cfg, &Emitter{out: o})
+		e := &Emitter{out: o}
+		c.Run(s, cfg, e)
+		e.flush()
 	}
 	return out
 }

@@ -50,7 +50,18 @@ func (c podContainer) Path() string {
 // String names the container and its path, for messages:
 // `container "app" (containers[0])`.
 func (c podContainer) String() string {
-	return "container " + strconv.Quote(c.Name) + " (" + c.Path() + ")"
+	return string(c.appendTo(make([]byte, 0, 32+len(c.Name))))
+}
+
+// appendTo appends String() to b.
+func (c podContainer) appendTo(b []byte) []byte {
+	b = append(b, "container "...)
+	b = strconv.AppendQuote(b, c.Name)
+	b = append(b, " ("...)
+	b = append(b, c.Kind.field()...)
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(c.Index), 10)
+	return append(b, "])"...)
 }
 
 // containersOf yields the containers of spec whose kind is in kinds:

@@ -65,10 +65,10 @@ func PSSCheckID(id policy.CheckID) string {
 	return b.String()
 }
 
-// pssChecks wraps every upstream check. Each is judged by its own upstream
-// evaluator, at the check's own level, so that each finding keeps its check
-// ID and upstream's reason strings; the version a scan asks for is resolved by
-// the evaluator exactly as the API server's PodSecurity admission resolves it.
+// pssChecks wraps every upstream check. Each is judged at the check's own
+// level, so that each finding keeps its check ID and upstream's reason
+// strings; the version a scan asks for is resolved as the API server's
+// PodSecurity admission resolves it (see pssCheckAt).
 func pssChecks() []*Check {
 	var out []*Check
 	for _, pc := range policy.DefaultChecks() {
@@ -76,42 +76,54 @@ func pssChecks() []*Check {
 		if !ok {
 			continue // TestPSSCatalogueCoversUpstream fails on this
 		}
-		evaluator, err := policy.NewEvaluator([]policy.Check{pc}, nil)
-		if err != nil {
+		if _, err := policy.NewEvaluator([]policy.Check{pc}, nil); err != nil {
 			panic(fmt.Sprintf("pod-security-admission check %s: %v", pc.ID, err))
 		}
-		level := pc.Level
-		id := pc.ID
 		out = append(out, &Check{
-			ID:       PSSCheckID(id),
+			ID:       PSSCheckID(pc.ID),
 			Title:    meta.title,
 			Severity: meta.severity,
 			Category: CategoryWorkload,
 			Description: fmt.Sprintf("The Pod Security Standards %s check %q, as the API server's PodSecurity admission evaluates it. "+
-				"Judged on the pod template the user wrote, at the scan's podSecurityVersion.", level, id),
+				"Judged on the pod template the user wrote, at the scan's podSecurityVersion.", pc.Level, pc.ID),
 			Remediation: meta.remedy,
 			Needs:       inventory.WorkloadKinds,
 			Run: func(s *inventory.Snapshot, cfg *Config, e *Emitter) {
-				lv := api.LevelVersion{Level: level, Version: cfg.PodSecurityVersion}
-				for _, w := range s.Workloads() {
-					results := evaluator.EvaluatePod(lv, w.Meta, w.Spec)
-					if len(results) == 0 {
-						continue // the check does not exist at this version
-					}
+				check := pssCheckAt(pc, cfg.PodSecurityVersion)
+				if check == nil {
+					return // the check does not exist at this version
+				}
+				ws := s.Workloads()
+				for i := range ws {
+					w := &ws[i]
 					e.Judge(w.Ref)
-					for _, r := range results {
-						if r.Allowed {
-							continue
-						}
-						if r.ForbiddenDetail != "" {
-							e.Fail(w.Ref, "%s (%s)", r.ForbiddenReason, r.ForbiddenDetail)
-						} else {
-							e.Fail(w.Ref, "%s", r.ForbiddenReason)
-						}
+					switch r := check(w.Meta, w.Spec); {
+					case r.Allowed:
+					case r.ForbiddenDetail != "":
+						e.fail(w.Ref, r.ForbiddenReason+" ("+r.ForbiddenDetail+")")
+					default:
+						e.fail(w.Ref, r.ForbiddenReason)
 					}
 				}
 			},
 		})
 	}
 	return out
+}
+
+// pssCheckAt returns the version of pc that judges pods at Pod Security
+// version v, as policy.NewEvaluator([]policy.Check{pc}, nil) resolves it
+// for pc's own level: the newest whose minimum version is not after v
+// (latest, or a version after every one, gets the newest); nil when v
+// predates the check. Calling it directly saves the evaluator's lookup and
+// result slice on every pod template.
+func pssCheckAt(pc policy.Check, v api.Version) policy.CheckPodFn {
+	var check policy.CheckPodFn
+	for _, vc := range pc.Versions {
+		if v.Older(vc.MinimumVersion) {
+			break
+		}
+		check = vc.CheckPod
+	}
+	return check
 }

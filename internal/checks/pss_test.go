@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
@@ -380,6 +381,79 @@ func TestPSSNotEvaluatedWithoutWorkloads(t *testing.T) {
 		}
 		if !slices.Equal(o.MissingKinds, []inventory.Kind{inventory.KindPod}) {
 			t.Errorf("check %s: MissingKinds = %v, want [%s]", c.ID, o.MissingKinds, inventory.KindPod)
+		}
+	}
+}
+
+// TestPSSCheckAtResolvesLikeTheEvaluator holds pssCheckAt to what upstream's
+// evaluator does with the same check: at every version from v1.0 to past the
+// newest, and latest, both judge nothing or both give the same result, on
+// pods that pass and pods that fail each check in its various versions.
+func TestPSSCheckAtResolvesLikeTheEvaluator(t *testing.T) {
+	insecure := withSpec(func(s *corev1.PodSpec) {
+		s.HostNetwork, s.HostPID, s.HostIPC = true, true, true
+		s.SecurityContext = &corev1.PodSecurityContext{
+			RunAsUser:       new(int64(0)),
+			SeccompProfile:  &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined},
+			SELinuxOptions:  &corev1.SELinuxOptions{Type: "spc_t", User: "root"},
+			Sysctls:         []corev1.Sysctl{{Name: "kernel.shm_rmid_forced", Value: "1"}, {Name: "net.ipv4.ip_local_reserved_ports", Value: "1"}, {Name: "kernel.msgmax", Value: "1"}},
+			AppArmorProfile: &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined},
+			WindowsOptions:  &corev1.WindowsSecurityContextOptions{HostProcess: new(true)},
+		}
+		s.Volumes = append(s.Volumes,
+			corev1.Volume{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}},
+			corev1.Volume{Name: "nfs", VolumeSource: corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs", Path: "/"}}})
+		c := &s.Containers[0]
+		c.SecurityContext = &corev1.SecurityContext{
+			Privileged:               new(true),
+			AllowPrivilegeEscalation: new(true),
+			RunAsNonRoot:             new(false),
+			RunAsUser:                new(int64(0)),
+			ProcMount:                new(corev1.UnmaskedProcMount),
+			Capabilities:             &corev1.Capabilities{Add: []corev1.Capability{"SYS_ADMIN", "NET_BIND_SERVICE"}},
+		}
+		c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 80}}
+		c.LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Host: "169.254.169.254"}}}
+		s.InitContainers = []corev1.Container{{Name: "init", Image: "init"}}
+	})
+	bare := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app"}}}
+	specs := map[string]corev1.PodSpec{"hardened": hardenedSpec("app", "sidecar"), "insecure": insecure, "bare": bare}
+	meta := &metav1.ObjectMeta{Name: "p", Namespace: "shop", Annotations: map[string]string{
+		"container.apparmor.security.beta.kubernetes.io/app": "unconfined",
+	}}
+	var newest api.Version
+	for _, pc := range policy.DefaultChecks() {
+		if v := pc.Versions[len(pc.Versions)-1].MinimumVersion; newest.Older(v) {
+			newest = v
+		}
+	}
+	versions := []api.Version{api.LatestVersion()}
+	for minor := 0; minor <= newest.Minor()+2; minor++ {
+		versions = append(versions, api.MajorMinorVersion(1, minor))
+	}
+	for _, pc := range policy.DefaultChecks() {
+		evaluator, err := policy.NewEvaluator([]policy.Check{pc}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range versions {
+			check := pssCheckAt(pc, v)
+			for name, spec := range specs {
+				want := evaluator.EvaluatePod(api.LevelVersion{Level: pc.Level, Version: v}, meta, &spec)
+				switch {
+				case len(want) == 0 && check != nil:
+					t.Errorf("%s at %s: pssCheckAt returned a check, the evaluator judges nothing", pc.ID, v)
+				case len(want) == 0:
+				case check == nil:
+					t.Errorf("%s at %s: pssCheckAt returned no check, the evaluator judges", pc.ID, v)
+				case len(want) != 1:
+					t.Errorf("%s at %s: the evaluator gave %d results, want 1", pc.ID, v, len(want))
+				default:
+					if diff := cmp.Diff(want[0], check(meta, &spec)); diff != "" {
+						t.Errorf("%s at %s on %s pod: result mismatch (-evaluator +pssCheckAt):\n%s", pc.ID, v, name, diff)
+					}
+				}
+			}
 		}
 	}
 }

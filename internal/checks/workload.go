@@ -68,7 +68,7 @@ func judgeWorkloads(s *inventory.Snapshot, e *Emitter, skip func(w *inventory.Wo
 		}
 		e.Judge(w.Ref)
 		if p := problems(w); len(p) > 0 {
-			e.Fail(w.Ref, "%s", strings.Join(p, "; "))
+			e.fail(w.Ref, strings.Join(p, "; "))
 		}
 	}
 }
@@ -1010,26 +1010,55 @@ func secretEnvVarsCheck() *Check {
 		Evidence: "Each container, and the env var names and envFrom entries with the Secret names (and keys) they read.",
 		Needs:    workloadNeeds(),
 		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+			// Most templates read a Secret somewhere: the message is built
+			// in one buffer, reused from template to template.
+			var msg []byte
 			judgeWorkloads(s, e, nil, func(w *inventory.Workload) []string {
-				var out []string
+				msg = msg[:0]
 				for c := range containersOf(w.Spec, allContainers) {
-					var refs []string
-					for i, env := range c.Env {
-						if env.ValueFrom != nil && env.ValueFrom.SecretKeyRef != nil {
-							ref := env.ValueFrom.SecretKeyRef
-							refs = append(refs, fmt.Sprintf("env[%d] %q from Secret %q key %q", i, env.Name, ref.Name, ref.Key))
+					// next starts the container's next reference: its n-th.
+					n := 0
+					next := func() {
+						if n == 0 {
+							if len(msg) > 0 {
+								msg = append(msg, "; "...)
+							}
+							msg = append(c.appendTo(msg), ": "...)
+						} else {
+							msg = append(msg, ", "...)
 						}
+						n++
 					}
-					for i, from := range c.EnvFrom {
-						if from.SecretRef != nil {
-							refs = append(refs, fmt.Sprintf("envFrom[%d] from Secret %q", i, from.SecretRef.Name))
+					for i := range c.Env {
+						env := &c.Env[i]
+						if env.ValueFrom == nil || env.ValueFrom.SecretKeyRef == nil {
+							continue
 						}
+						ref := env.ValueFrom.SecretKeyRef
+						next()
+						msg = append(msg, "env["...)
+						msg = strconv.AppendInt(msg, int64(i), 10)
+						msg = append(msg, "] "...)
+						msg = strconv.AppendQuote(msg, env.Name)
+						msg = append(msg, " from Secret "...)
+						msg = strconv.AppendQuote(msg, ref.Name)
+						msg = append(msg, " key "...)
+						msg = strconv.AppendQuote(msg, ref.Key)
 					}
-					if len(refs) > 0 {
-						out = append(out, c.String()+": "+strings.Join(refs, ", "))
+					for i := range c.EnvFrom {
+						if from := &c.EnvFrom[i]; from.SecretRef != nil {
+							next()
+							msg = append(msg, "envFrom["...)
+							msg = strconv.AppendInt(msg, int64(i), 10)
+							msg = append(msg, "] from Secret "...)
+							msg = strconv.AppendQuote(msg, from.SecretRef.Name)
+						}
 					}
 				}
-				return out
+				if len(msg) == 0 {
+					return nil
+				}
+				return []string{string(msg)}
 			})
 		},
 	}
@@ -1162,12 +1191,23 @@ func credentialLiteralEnvCheck() *Check {
 		Evidence: "Each container and the names (env[i]) of its credential-like env vars with literal values; never the values.",
 		Needs:    workloadNeeds(),
 		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+			// The same names recur from template to template: each is read once a scan.
+			credential := map[string]bool{}
 			judgeWorkloads(s, e, nil, func(w *inventory.Workload) []string {
 				var out []string
 				for c := range containersOf(w.Spec, allContainers) {
 					var names []string
-					for i, env := range c.Env {
-						if env.ValueFrom == nil && isLiteralCredential(env.Value) && isCredentialName(env.Name) {
+					for i := range c.Env {
+						env := &c.Env[i]
+						if env.ValueFrom != nil || !isLiteralCredential(env.Value) {
+							continue
+						}
+						isCredential, ok := credential[env.Name]
+						if !ok {
+							isCredential = isCredentialName(env.Name)
+							credential[env.Name] = isCredential
+						}
+						if isCredential {
 							names = append(names, fmt.Sprintf("env[%d] %q", i, env.Name))
 						}
 					}

@@ -129,10 +129,7 @@ type Result struct {
 
 // Run judges the snapshot.
 func (p *Plan) Run(s *inventory.Snapshot) *Result {
-	outcomes := checks.Run(s, p.Config, p.Checks)
-	r := &Result{Outcomes: outcomes, Summary: score.Summarize(outcomes, score.All)}
-	for _, f := range p.Frameworks {
-		r.Frameworks = append(r.Frameworks, score.EvaluateFramework(f, outcomes))
-	}
+	r := &Result{Outcomes: checks.Run(s, p.Config, p.Checks)}
+	r.Summary, r.Frameworks = score.Evaluate(r.Outcomes, p.Frameworks)
 	return r
 }

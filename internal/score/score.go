@@ -95,52 +95,87 @@ func passRatio(o *checks.Outcome, s Scope) (judged, passed int) {
 	if judged == 0 {
 		return 0, 0
 	}
-	failed := map[inventory.ObjectRef]struct{}{}
+	return judged, max(judged-failedObjects(o, s), 0)
+}
+
+// failedObjects is the number of distinct objects in scope with a finding.
+// Checks report an object's findings one after another, so a finding about
+// the same object as the one before it is not looked up again.
+func failedObjects(o *checks.Outcome, s Scope) int {
+	if s.all && len(o.Findings) <= 1 {
+		return len(o.Findings)
+	}
+	failed := make(map[inventory.ObjectRef]struct{}, len(o.Findings))
 	for i := range o.Findings {
-		if s.includes(o.Findings[i].Object.Namespace) {
-			failed[o.Findings[i].Object] = struct{}{}
+		obj := &o.Findings[i].Object
+		if !s.includes(obj.Namespace) || i > 0 && *obj == o.Findings[i-1].Object {
+			continue
+		}
+		failed[*obj] = struct{}{}
+	}
+	return len(failed)
+}
+
+// tally adds outcomes up into a Summary.
+type tally struct {
+	sum      Summary
+	num, den float64
+}
+
+// add counts an outcome, whose pass ratio in scope s is passed of judged.
+func (t *tally) add(o *checks.Outcome, s Scope, judged, passed int) {
+	if !o.Evaluated {
+		t.sum.NotEvaluated++
+		return
+	}
+	t.sum.Evaluated++
+	n := len(o.Findings)
+	if !s.all {
+		n = 0
+		for j := range o.Findings {
+			if s.includes(o.Findings[j].Object.Namespace) {
+				n++
+			}
 		}
 	}
-	return judged, max(judged-len(failed), 0)
+	t.sum.Findings += n
+	switch o.Check.Severity {
+	case checks.SeverityCritical:
+		t.sum.Critical += n
+	case checks.SeverityHigh:
+		t.sum.High += n
+	case checks.SeverityMedium:
+		t.sum.Medium += n
+	case checks.SeverityLow:
+		t.sum.Low += n
+	}
+	if judged == 0 {
+		return
+	}
+	w := Weight(o.Check.Severity)
+	t.num += w * float64(passed) / float64(judged)
+	t.den += w
+}
+
+// summary is the Summary of what was added.
+func (t *tally) summary() Summary {
+	sum := t.sum
+	sum.Score, sum.Grade = finalScore(t.num, t.den, sum.Critical, sum.Evaluated)
+	return sum
 }
 
 // Summarize totals the outcomes within a scope.
 func Summarize(outcomes []checks.Outcome, s Scope) Summary {
-	var sum Summary
-	var num, den float64
+	var t tally
 	for i := range outcomes {
 		o := &outcomes[i]
-		if !o.Evaluated {
-			sum.NotEvaluated++
-			continue
+		var judged, passed int
+		if o.Evaluated {
+			judged, passed = passRatio(o, s)
 		}
-		sum.Evaluated++
-		for j := range o.Findings {
-			if !s.includes(o.Findings[j].Object.Namespace) {
-				continue
-			}
-			sum.Findings++
-			switch o.Check.Severity {
-			case checks.SeverityCritical:
-				sum.Critical++
-			case checks.SeverityHigh:
-				sum.High++
-			case checks.SeverityMedium:
-				sum.Medium++
-			case checks.SeverityLow:
-				sum.Low++
-			}
-		}
-		judged, passed := passRatio(o, s)
-		if judged == 0 {
-			continue
-		}
-		w := Weight(o.Check.Severity)
-		num += w * float64(passed) / float64(judged)
-		den += w
+		t.add(o, s, judged, passed)
 	}
-	sum.Score, sum.Grade = finalScore(num, den, sum.Critical, sum.Evaluated)
-	return sum
+	return t.summary()
 }
 
 // SummarizeNamespaces summarizes every namespace (and "" for cluster-scoped
@@ -245,16 +280,66 @@ type FrameworkResult struct {
 	Controls     map[string]ControlResult
 }
 
+// scored is an outcome with its pass ratio over the whole scan.
+type scored struct {
+	o              *checks.Outcome
+	judged, passed int
+	// framework is the index+1 of the last framework that counted the outcome in its score.
+	framework int
+}
+
+// scoreAll computes the pass ratio of every evaluated outcome once, and
+// indexes them by check ID (the last outcome of an ID wins).
+func scoreAll(outcomes []checks.Outcome) ([]scored, map[string]*scored) {
+	all := make([]scored, len(outcomes))
+	byID := make(map[string]*scored, len(outcomes))
+	for i := range outcomes {
+		o := &outcomes[i]
+		all[i].o = o
+		if o.Evaluated {
+			all[i].judged, all[i].passed = passRatio(o, All)
+		}
+		byID[o.Check.ID] = &all[i]
+	}
+	return all, byID
+}
+
+// Evaluate is Summarize(outcomes, All) and EvaluateFramework of each
+// framework, with each check's failed objects counted once for all of them.
+func Evaluate(outcomes []checks.Outcome, frameworks []*benchmarks.Framework) (Summary, []FrameworkResult) {
+	all, byID := scoreAll(outcomes)
+	var t tally
+	for i := range all {
+		t.add(all[i].o, All, all[i].judged, all[i].passed)
+	}
+	var results []FrameworkResult // nil without frameworks, as appending would leave it
+	for i, f := range frameworks {
+		results = append(results, evaluateFramework(f, i+1, byID))
+	}
+	return t.summary(), results
+}
+
 // EvaluateFramework judges each control of f from the outcomes of its checks.
 func EvaluateFramework(f *benchmarks.Framework, outcomes []checks.Outcome) FrameworkResult {
-	byID := make(map[string]*checks.Outcome, len(outcomes))
-	for i := range outcomes {
-		byID[outcomes[i].Check.ID] = &outcomes[i]
-	}
+	_, byID := scoreAll(outcomes)
+	return evaluateFramework(f, 1, byID)
+}
+
+// evaluateFramework is EvaluateFramework on scored outcomes; index tells
+// frameworks apart, so that each counts each of its checks once in its score.
+func evaluateFramework(f *benchmarks.Framework, index int, byID map[string]*scored) FrameworkResult {
 	res := FrameworkResult{Name: f.Name, Controls: make(map[string]ControlResult, len(f.Controls))}
 	var complianceSum float64
 	var complianceN int
+	// The score is Summarize's over the framework's checks, each once, in control order.
+	var score tally
 	for _, c := range f.Controls {
+		for _, id := range c.Checks {
+			if sc := byID[id]; sc != nil && sc.framework != index {
+				sc.framework = index
+				score.add(sc.o, All, sc.judged, sc.passed)
+			}
+		}
 		if c.Manual() {
 			res.Controls[c.ID] = ControlManual
 			res.Manual++
@@ -263,19 +348,18 @@ func EvaluateFramework(f *benchmarks.Framework, outcomes []checks.Outcome) Frame
 		result := ControlPass
 		judged, passed := 0, 0
 		for _, id := range c.Checks {
-			o := byID[id]
+			sc := byID[id]
 			switch {
-			case o == nil || !o.Evaluated:
+			case sc == nil || !sc.o.Evaluated:
 				if result != ControlFail {
 					result = ControlNotEvaluated
 				}
-			case len(o.Findings) > 0:
+			case len(sc.o.Findings) > 0:
 				result = ControlFail
 			}
-			if o != nil && o.Evaluated {
-				j, p := passRatio(o, All)
-				judged += j
-				passed += p
+			if sc != nil && sc.o.Evaluated {
+				judged += sc.judged
+				passed += sc.passed
 			}
 		}
 		res.Controls[c.ID] = result
@@ -298,12 +382,6 @@ func EvaluateFramework(f *benchmarks.Framework, outcomes []checks.Outcome) Frame
 	} else if res.Passed > 0 {
 		res.Compliance = 100
 	}
-	var fwOutcomes []checks.Outcome
-	for _, id := range f.CheckIDs() {
-		if o := byID[id]; o != nil {
-			fwOutcomes = append(fwOutcomes, *o)
-		}
-	}
-	res.Score = Summarize(fwOutcomes, All).Score
+	res.Score = score.summary().Score
 	return res
 }
