@@ -16,8 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -246,12 +244,7 @@ func (r *ClusterScanReconciler) applyOwned(ctx context.Context, obj client.Objec
 		return err
 	}
 	obj.SetOwnerReferences([]metav1.OwnerReference{*owner})
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return fmt.Errorf("converting: %w", err)
-	}
-	ac := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u})
-	return r.Client.Apply(ctx, ac, client.FieldOwner(FieldOwner), client.ForceOwnership)
+	return r.Client.Apply(ctx, &wholeObject{obj}, client.FieldOwner(FieldOwner), client.ForceOwnership)
 }
 
 // openReportsNotServed says whether err means that the API server does not

@@ -2,15 +2,27 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	openreportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	posturev1alpha1 "github.com/kubeposture/kubeposture/api/v1alpha1"
 	"github.com/kubeposture/kubeposture/internal/inventory"
 )
+
+// AddToScheme registers every type the manager's client reads or writes:
+// the built-in kinds, kubeposture's, and the OpenReports kinds (applied
+// typed, which needs their group's options registered).
+func AddToScheme(s *runtime.Scheme) error {
+	return errors.Join(clientgoscheme.AddToScheme(s), posturev1alpha1.AddToScheme(s), openreportsv1alpha1.AddToScheme(s))
+}
 
 // lastAppliedAnnotation is kubectl's copy of the whole object: large, and never judged.
 const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
