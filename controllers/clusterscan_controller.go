@@ -278,7 +278,9 @@ func (r *ClusterScanReconciler) reconcileScan(ctx context.Context, scan, base *p
 	}
 	r.setCondition(scan, posturev1alpha1.ConditionReady, metav1.ConditionTrue, reason, msg)
 	r.setCondition(scan, posturev1alpha1.ConditionReconciling, metav1.ConditionFalse, reason, "Scan complete")
-	logger.Info("Scan completed", "score", result.summary.Score, "findings", result.findings, "duration", st.LastScanDuration.Duration, "missingKinds", len(result.coverage.Missing))
+	logger.Info("Scan completed", "score", result.summary.Score, "findings", result.findings, "duration", st.LastScanDuration.Duration,
+		"read", result.read.Round(time.Millisecond), "judge", result.judge.Round(time.Millisecond), "write", result.write.Round(time.Millisecond),
+		"missingKinds", len(result.coverage.Missing))
 	scanMetrics.scanSucceeded(scan, result.detail, took)
 	r.event(scan, corev1.EventTypeNormal, "ScanCompleted", "Scan", "%s", msg)
 	return nil
@@ -304,19 +306,26 @@ type scanResult struct {
 	findings   int
 	// detail is what the metrics export by namespace and check.
 	detail *scanDetail
+	// read, judge and write are how long the scan spent reading the
+	// inventory, running the checks and building the reports, and writing
+	// them (the log of a completed scan says, to show where time goes).
+	read, judge, write time.Duration
 }
 
 // scan reads the inventory, runs the checks, and writes the reports.
 func (r *ClusterScanReconciler) scan(ctx context.Context, scan *posturev1alpha1.ClusterScan, plan *scanPlan) (*scanResult, error) {
+	began := r.Clock.Now()
 	snap, err := inventory.FromReader(ctx, r.Inventory, r.Access, plan.scope, r.Kinds)
 	if err != nil {
 		return nil, fmt.Errorf("reading inventory: %w", err)
 	}
+	read := r.Clock.Now()
 	result := plan.Run(snap)
 	perNS, total := snap.Count()
 	set := report.Build(scan, result.Outcomes, report.Options{
 		MaxFindings: plan.maxFindings, Resources: perNS, TotalResources: total, Namespaces: len(snap.Namespaces),
 	})
+	judged := r.Clock.Now()
 	if err := r.writeReports(ctx, scan, set); err != nil {
 		return nil, err
 	}
@@ -324,7 +333,10 @@ func (r *ClusterScanReconciler) scan(ctx context.Context, scan *posturev1alpha1.
 		return nil, err
 	}
 
-	res := &scanResult{summary: report.APISummary(result.Summary, total), findings: result.Summary.Findings, detail: newScanDetail(result.Outcomes)}
+	res := &scanResult{
+		summary: report.APISummary(result.Summary, total), findings: result.Summary.Findings, detail: newScanDetail(result.Outcomes),
+		read: read.Sub(began), judge: judged.Sub(read), write: r.Clock.Since(judged),
+	}
 	for _, fr := range result.Frameworks {
 		res.frameworks = append(res.frameworks, posturev1alpha1.FrameworkResult{
 			Name: posturev1alpha1.Framework(fr.Name), Score: int32(fr.Score), Compliance: int32(fr.Compliance),
