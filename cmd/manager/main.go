@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/utils/clock"
@@ -43,6 +45,7 @@ func main() {
 		metricsMaxNS  int
 		metricsCerts  string
 		pprofAddr     string
+		memRatio      float64
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized through the API server.")
@@ -59,6 +62,7 @@ func main() {
 	flag.IntVar(&burst, "kube-api-burst", 100, "Queries to the API server in a burst.")
 	flag.Float64Var(&writeRate, "report-writes-per-second", 20, "Report writes (applies and deletes of changed reports) per second, sustained, across all scans; 0 leaves them paced only by --kube-api-qps.")
 	flag.IntVar(&writeBurst, "report-writes-burst", 40, "Report writes in a burst.")
+	flag.Float64Var(&memRatio, "memory-limit-ratio", 0.9, "Set the Go runtime's soft memory limit (GOMEMLIMIT) to this fraction of the container's memory limit, read from its cgroup; 0 sets none. A GOMEMLIMIT in the environment wins.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -67,6 +71,15 @@ func main() {
 	if writeRate < 0 || writeBurst < 1 {
 		setupLog.Error(errors.New("--report-writes-per-second must not be negative and --report-writes-burst must be at least 1"), "Invalid flag")
 		os.Exit(1)
+	}
+	if memRatio < 0 || memRatio > 1 {
+		setupLog.Error(errors.New("must be between 0 and 1"), "Invalid flag", "flag", "--memory-limit-ratio")
+		os.Exit(1)
+	}
+	if limit, err := setMemoryLimit(memRatio, memlimit.FromCgroup, setupLog); err != nil {
+		setupLog.Error(err, "Could not read the container's memory limit; running without a Go memory limit")
+	} else if limit != math.MaxInt64 {
+		setupLog.Info("Go memory limit set", "GOMEMLIMIT", limit)
 	}
 	if metricsMaxNS < 0 {
 		setupLog.Error(errors.New("must not be negative"), "Invalid flag", "flag", "--metrics-max-namespaces")

@@ -1,0 +1,28 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
+	"github.com/go-logr/logr"
+)
+
+// setMemoryLimit sets the Go runtime's soft memory limit (GOMEMLIMIT) to
+// ratio of the container's memory limit, which provider reads from the
+// cgroup, so that the garbage collector works harder as the manager nears
+// its limit instead of the kernel killing it. GOMEMLIMIT (or AUTOMEMLIMIT)
+// in the environment wins; a ratio of 0, or a container without a memory
+// limit, leaves the runtime without one. It returns the limit in force, in
+// bytes (math.MaxInt64 for none).
+func setMemoryLimit(ratio float64, provider memlimit.Provider, log logr.Logger) (int64, error) {
+	if ratio < 0 || ratio > 1 {
+		return 0, fmt.Errorf("--memory-limit-ratio must be between 0 and 1, not %v", ratio)
+	}
+	if ratio == 0 {
+		return debug.SetMemoryLimit(-1), nil // -1 reads the limit without changing it
+	}
+	return memlimit.Set(memlimit.WithRatio(ratio), memlimit.WithProvider(provider),
+		memlimit.WithLogger(slog.New(logr.ToSlogHandler(log))))
+}
