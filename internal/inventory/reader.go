@@ -214,7 +214,9 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 
 	{
 		var l corev1.PodList
-		read(KindPod, &l, func() { s.Pods = filter(l.Items, keep, func(o *corev1.Pod) string { return o.Namespace }) })
+		read(KindPod, &l, func() {
+			s.Pods, s.Unheld = heldPods(filter(l.Items, keep, func(o *corev1.Pod) string { return o.Namespace }))
+		})
 	}
 	{
 		var l corev1.ServiceList
@@ -386,4 +388,37 @@ func filter[T any](items []T, keep func(string) bool, ns func(*T) string) []T {
 		}
 	}
 	return out
+}
+
+// heldPods returns the Pods of pods whose spec the cache kept, in a list of
+// their own, and counts by namespace those it dropped (DropControlledSpec),
+// which no check reads: in a large cluster they are most Pods, and the
+// list the cache filled, which holds them all, can then be collected
+// before the checks run.
+func heldPods(pods []corev1.Pod) (held []corev1.Pod, unheld map[string]int) {
+	for i := range pods {
+		if p := &pods[i]; specDropped(&p.ObjectMeta, &p.Spec) {
+			if unheld == nil {
+				unheld = map[string]int{}
+			}
+			unheld[p.Namespace]++
+		}
+	}
+	if len(unheld) == 0 {
+		return pods, nil
+	}
+	held = make([]corev1.Pod, 0, len(pods)-sum(unheld))
+	for i := range pods {
+		if p := &pods[i]; !specDropped(&p.ObjectMeta, &p.Spec) {
+			held = append(held, *p)
+		}
+	}
+	return held, unheld
+}
+
+func sum(m map[string]int) (n int) {
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

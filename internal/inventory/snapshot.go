@@ -125,6 +125,12 @@ type Snapshot struct {
 	ValidatingAdmissionPolicies       []admissionregistrationv1.ValidatingAdmissionPolicy
 	ValidatingAdmissionPolicyBindings []admissionregistrationv1.ValidatingAdmissionPolicyBinding
 
+	// Unheld counts, per namespace, the Pods that were read but are not in
+	// Pods: those reduced to their identity in the cache because their
+	// controller's template is judged instead (DropControlledSpec). No
+	// check reads them; Count includes them.
+	Unheld map[string]int
+
 	// Missing holds the kinds that could not be read. A kind neither here
 	// nor read is treated as missing too (see Has).
 	Missing map[Kind]Missing
@@ -214,6 +220,10 @@ func (s *Snapshot) Count() (perNamespace map[string]int, total int) {
 		}
 		total += n
 	})
+	for ns, n := range s.Unheld {
+		perNamespace[ns] += n
+		total += n
+	}
 	return perNamespace, total
 }
 

@@ -238,3 +238,50 @@ func TestWorkloadsIgnoreForgedMark(t *testing.T) {
 		t.Errorf("Workloads() (-want +got):\n%s", diff)
 	}
 }
+
+// The Pods whose spec the cache dropped are left out of the snapshot's
+// Pods, counted by namespace, and still counted as read; the workloads
+// judged are the same as with them in.
+func TestHeldPodsLeaveOutDroppedPods(t *testing.T) {
+	const ns = "shop"
+	s := &Snapshot{
+		ReplicaSets: []appsv1.ReplicaSet{replicaSet(ns, "web-7d9f", controller("apps/v1", "Deployment", "web"))},
+		Pods: []corev1.Pod{
+			pod(ns, "web-7d9f-a", controller("apps/v1", "ReplicaSet", "web-7d9f")),
+			pod(ns, "web-7d9f-b", controller("apps/v1", "ReplicaSet", "web-7d9f")),
+			pod("other", "db-0", controller("apps/v1", "StatefulSet", "db")),
+			pod(ns, "debug"),
+			pod("kube-system", "kube-apiserver-x", controller("apps/v1", "DaemonSet", "kube-apiserver")),
+		},
+	}
+	dropAll(s)
+	perNSBefore, totalBefore := s.Count()
+	want := refs(s.Workloads())
+
+	held, unheld := heldPods(s.Pods)
+	var names []string
+	for _, p := range held {
+		names = append(names, p.Namespace+"/"+p.Name)
+	}
+	if diff := cmp.Diff([]string{ns + "/debug", "kube-system/kube-apiserver-x"}, names); diff != "" {
+		t.Errorf("held Pods (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{ns: 2, "other": 1}, unheld); diff != "" {
+		t.Errorf("unheld counts (-want +got):\n%s", diff)
+	}
+
+	s.Pods, s.Unheld, s.workloads = held, unheld, nil
+	perNS, total := s.Count()
+	if total != totalBefore || !cmp.Equal(perNS, perNSBefore) {
+		t.Errorf("Count() = %v, %d; want %v, %d as with every Pod held", perNS, total, perNSBefore, totalBefore)
+	}
+	if diff := cmp.Diff(want, refs(s.Workloads())); diff != "" {
+		t.Errorf("Workloads() changed (-with every Pod +held only):\n%s", diff)
+	}
+
+	// Nothing dropped: the same list, nothing counted apart.
+	kept := []corev1.Pod{pod(ns, "debug")}
+	if held, unheld := heldPods(kept); len(held) != 1 || &held[0] != &kept[0] || unheld != nil {
+		t.Errorf("heldPods of undropped Pods = %v, %v; want the same list and no counts", held, unheld)
+	}
+}
