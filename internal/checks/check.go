@@ -73,8 +73,16 @@ type Check struct {
 	// Needs are the kinds the check must read; if any is missing the check is not evaluated.
 	Needs []inventory.Kind
 	// Run judges the snapshot: it calls e.Judge for each object judged and
-	// e.Fail for each failure.
+	// e.Fail for each failure. A check that judges pod templates one at a
+	// time sets PerTemplate instead.
 	Run func(s *inventory.Snapshot, cfg *Config, e *Emitter)
+	// PerTemplate prepares a scan of the pod templates (s.Workloads()) and
+	// returns the function that judges one of them, or nil when there is
+	// nothing to judge (the check does not exist at cfg's version, or it
+	// called e.NotEvaluated). Run walks the templates once for all such
+	// checks, so that a template is brought into the CPU cache once a scan
+	// rather than once a check.
+	PerTemplate func(s *inventory.Snapshot, cfg *Config, e *Emitter) func(w *inventory.Workload)
 }
 
 // Config is what a scan's spec says about how to judge.
@@ -176,7 +184,8 @@ func (e *Emitter) fail(obj inventory.ObjectRef, message string) {
 	e.out.Findings = append(e.out.Findings, Finding{Check: e.out.Check, Object: obj, Message: message})
 }
 
-// Run evaluates the given checks on the snapshot, in order.
+// Run evaluates the given checks on the snapshot. Checks that judge pod
+// templates one at a time judge each template in turn, in order.
 func Run(s *inventory.Snapshot, cfg *Config, checks []*Check) []Outcome {
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -188,6 +197,8 @@ func Run(s *inventory.Snapshot, cfg *Config, checks []*Check) []Outcome {
 		cfg = &c
 	}
 	out := make([]Outcome, len(checks))
+	var judges []func(w *inventory.Workload)
+	var perTemplate []*Emitter
 	for i, c := range checks {
 		o := &out[i]
 		o.Check = c
@@ -201,7 +212,25 @@ func Run(s *inventory.Snapshot, cfg *Config, checks []*Check) []Outcome {
 		}
 		o.Evaluated = true
 		e := &Emitter{out: o}
-		c.Run(s, cfg, e)
+		if c.PerTemplate == nil {
+			c.Run(s, cfg, e)
+			e.flush()
+			continue
+		}
+		if judge := c.PerTemplate(s, cfg, e); judge != nil {
+			judges = append(judges, judge)
+		}
+		perTemplate = append(perTemplate, e)
+	}
+	if len(judges) > 0 {
+		ws := s.Workloads()
+		for i := range ws {
+			for _, judge := range judges {
+				judge(&ws[i])
+			}
+		}
+	}
+	for _, e := range perTemplate {
 		e.flush()
 	}
 	return out
@@ -227,8 +256,8 @@ func NewRegistry(checks ...*Check) (*Registry, error) {
 			return nil, fmt.Errorf("check %q: title, description and remediation are required", c.ID)
 		case c.Severity.Rank() == 0:
 			return nil, fmt.Errorf("check %q: invalid severity %q", c.ID, c.Severity)
-		case c.Run == nil:
-			return nil, fmt.Errorf("check %q: no Run function", c.ID)
+		case (c.Run == nil) == (c.PerTemplate == nil):
+			return nil, fmt.Errorf("check %q: exactly one of Run and PerTemplate is required", c.ID)
 		}
 		r.byID[c.ID] = c
 		r.checks = append(r.checks, c)

@@ -82,7 +82,20 @@ func TestNewRegistry(t *testing.T) {
 		},
 		"no Run function": {
 			checks:  []*Check{withCheck("no-run", func(c *Check) { c.Run = nil })},
-			wantErr: `check "no-run": no Run function`,
+			wantErr: `check "no-run": exactly one of Run and PerTemplate is required`,
+		},
+		"both Run and PerTemplate": {
+			checks: []*Check{withCheck("both", func(c *Check) {
+				c.PerTemplate = func(*inventory.Snapshot, *Config, *Emitter) func(*inventory.Workload) { return nil }
+			})},
+			wantErr: `check "both": exactly one of Run and PerTemplate is required`,
+		},
+		"PerTemplate alone": {
+			checks: []*Check{withCheck("per-template", func(c *Check) {
+				c.Run = nil
+				c.PerTemplate = func(*inventory.Snapshot, *Config, *Emitter) func(*inventory.Workload) { return nil }
+			})},
+			wantIDs: []string{"per-template"},
 		},
 	}
 	for name, tc := range testCases {
@@ -227,6 +240,70 @@ func TestRun(t *testing.T) {
 				t.Errorf("findings mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRunPerTemplate checks that checks judging templates one at a time
+// keep their outcomes apart when Run walks the templates once for all of
+// them: each outcome is what running the check alone gives, whatever runs
+// before or after it, including a check that is not evaluated (missing
+// kind, or NotEvaluated while preparing) and a check with Run.
+func TestRunPerTemplate(t *testing.T) {
+	perTemplate := func(id string, needs ...inventory.Kind) *Check {
+		return &Check{ID: id, Needs: needs, PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(*inventory.Workload) {
+			return func(w *inventory.Workload) {
+				e.Judge(w.Ref)
+				if strings.HasPrefix(w.Ref.Name, id[:1]) {
+					e.Fail(w.Ref, "%s fails %s", id, w.Ref.Name)
+				}
+			}
+		}}
+	}
+	notEvaluated := &Check{ID: "not-evaluated", PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(*inventory.Workload) {
+		e.Judge(objRef("v1", "Namespace", "", "shop"))
+		e.NotEvaluated("nothing to judge against")
+		return nil
+	}}
+	namespaces := &Check{ID: "namespaces", Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+		for i := range s.Namespaces {
+			e.Judge(inventory.Ref("v1", "Namespace", &s.Namespaces[i].ObjectMeta))
+		}
+	}}
+	all := []*Check{
+		perTemplate("api"), namespaces, notEvaluated, perTemplate("web"),
+		perTemplate("secrets", inventory.KindSecret), perTemplate("batch"),
+	}
+	newSnapshot := func() *inventory.Snapshot {
+		s := &inventory.Snapshot{Pods: []corev1.Pod{
+			pod("shop", "api", hardenedSpec()), pod("shop", "web", hardenedSpec()),
+			pod("ops", "batch", hardenedSpec()), pod("shop", "queue", hardenedSpec()),
+		}}
+		s.Namespaces = []corev1.Namespace{{}}
+		s.Namespaces[0].Name = "shop"
+		s.MarkRead(inventory.KindPod)
+		s.MarkRead(inventory.KindNamespace)
+		s.MarkMissing(inventory.KindSecret, inventory.MissingForbidden, "secrets is forbidden")
+		return s
+	}
+	got := Run(newSnapshot(), nil, all)
+	for i, c := range all {
+		want := Run(newSnapshot(), nil, []*Check{c})[0]
+		if diff := cmp.Diff(want, got[i], cmp.Comparer(func(a, b *Check) bool { return a == b })); diff != "" {
+			t.Errorf("check %s: outcome run with the others differs from run alone (-alone +together):\n%s", c.ID, diff)
+		}
+	}
+	web := got[3]
+	if web.Judged != 4 || web.Passed() != 3 || len(web.Findings) != 1 || web.Findings[0].Message != "web fails web" {
+		t.Errorf("web: Judged=%d Passed=%d Findings=%v, want 4 judged, 3 passed, one finding on web", web.Judged, web.Passed(), summarize(web.Findings))
+	}
+	if diff := cmp.Diff(map[string]int{"shop": 3, "ops": 1}, web.JudgedIn); diff != "" {
+		t.Errorf("web: JudgedIn mismatch (-want +got):\n%s", diff)
+	}
+	if ne := got[2]; ne.Evaluated || ne.Judged != 0 || ne.NotEvaluatedReason != "nothing to judge against" {
+		t.Errorf("not-evaluated: Evaluated=%t Judged=%d reason %q, want not evaluated with its reason", ne.Evaluated, ne.Judged, ne.NotEvaluatedReason)
+	}
+	if sec := got[4]; sec.Evaluated || len(sec.MissingKinds) != 1 || sec.Judged != 0 {
+		t.Errorf("secrets: Evaluated=%t MissingKinds=%v Judged=%d, want not evaluated for the missing Secret kind", sec.Evaluated, sec.MissingKinds, sec.Judged)
 	}
 }
 

@@ -56,7 +56,7 @@ func (c podContainer) String() string {
 // appendTo appends String() to b.
 func (c podContainer) appendTo(b []byte) []byte {
 	b = append(b, "container "...)
-	b = strconv.AppendQuote(b, c.Name)
+	b = appendQuoted(b, c.Name)
 	b = append(b, " ("...)
 	b = append(b, c.Kind.field()...)
 	b = append(b, '[')
@@ -64,31 +64,49 @@ func (c podContainer) appendTo(b []byte) []byte {
 	return append(b, "])"...)
 }
 
+// appendQuoted appends s quoted as strconv.AppendQuote quotes it; the
+// names and references messages quote are nearly always printable ASCII,
+// which needs no escaping, so that case is copied as it is.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 // containersOf yields the containers of spec whose kind is in kinds:
 // containers, then init containers, then ephemeral containers, each in spec
 // order, so that messages list them deterministically.
+// It is small enough to inline, so that the iterator does not escape to
+// the heap on every template.
 func containersOf(spec *corev1.PodSpec, kinds containerKind) iter.Seq[podContainer] {
-	return func(yield func(podContainer) bool) {
-		if kinds&regularContainer != 0 {
-			for i := range spec.Containers {
-				if !yield(podContainer{Container: &spec.Containers[i], Kind: regularContainer, Index: i}) {
-					return
-				}
+	return func(yield func(podContainer) bool) { yieldContainers(spec, kinds, yield) }
+}
+
+func yieldContainers(spec *corev1.PodSpec, kinds containerKind, yield func(podContainer) bool) {
+	if kinds&regularContainer != 0 {
+		for i := range spec.Containers {
+			if !yield(podContainer{Container: &spec.Containers[i], Kind: regularContainer, Index: i}) {
+				return
 			}
 		}
-		if kinds&initContainer != 0 {
-			for i := range spec.InitContainers {
-				if !yield(podContainer{Container: &spec.InitContainers[i], Kind: initContainer, Index: i}) {
-					return
-				}
+	}
+	if kinds&initContainer != 0 {
+		for i := range spec.InitContainers {
+			if !yield(podContainer{Container: &spec.InitContainers[i], Kind: initContainer, Index: i}) {
+				return
 			}
 		}
-		if kinds&ephemeralContainer != 0 {
-			for i := range spec.EphemeralContainers {
-				c := (*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon)
-				if !yield(podContainer{Container: c, Kind: ephemeralContainer, Index: i}) {
-					return
-				}
+	}
+	if kinds&ephemeralContainer != 0 {
+		for i := range spec.EphemeralContainers {
+			c := (*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon)
+			if !yield(podContainer{Container: c, Kind: ephemeralContainer, Index: i}) {
+				return
 			}
 		}
 	}

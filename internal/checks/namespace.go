@@ -171,18 +171,20 @@ func namespacePSSCouldBeStricter(evaluator policy.Evaluator) *Check {
 		Needs:    append([]inventory.Kind{inventory.KindNamespace}, inventory.WorkloadKinds...),
 		Run: func(s *inventory.Snapshot, cfg *Config, e *Emitter) {
 			namespaces := namespacesByName(s)
-			byNS := map[string][]inventory.Workload{}
+			byNS := map[string][]*inventory.Workload{}
 			var order []string
-			for _, w := range s.Workloads() {
+			ws := s.Workloads()
+			for i := range ws {
+				w := &ws[i]
 				if byNS[w.Ref.Namespace] == nil {
 					order = append(order, w.Ref.Namespace)
 				}
 				byNS[w.Ref.Namespace] = append(byNS[w.Ref.Namespace], w)
 			}
-			passesAll := func(level api.Level, ws []inventory.Workload) bool {
+			passesAll := func(level api.Level, ws []*inventory.Workload) bool {
 				lv := api.LevelVersion{Level: level, Version: cfg.PodSecurityVersion}
 				for _, w := range ws {
-					if !policy.AggregateCheckResults(evaluator.EvaluatePod(lv, w.Meta, w.Spec)).Allowed {
+					if !allAllowed(evaluator.EvaluatePod(lv, w.Meta, w.Spec)) {
 						return false
 					}
 				}
@@ -217,6 +219,17 @@ func namespacePSSCouldBeStricter(evaluator policy.Evaluator) *Check {
 			}
 		},
 	}
+}
+
+// allAllowed is policy.AggregateCheckResults(results).Allowed, without
+// collecting the reasons nobody reads.
+func allAllowed(results []policy.CheckResult) bool {
+	for _, r := range results {
+		if !r.Allowed {
+			return false
+		}
+	}
+	return true
 }
 
 // hasContainerLimits reports whether a LimitRange constrains containers or

@@ -88,14 +88,12 @@ func pssChecks() []*Check {
 				"Judged on the pod template the user wrote, at the scan's podSecurityVersion.", pc.Level, pc.ID),
 			Remediation: meta.remedy,
 			Needs:       inventory.WorkloadKinds,
-			Run: func(s *inventory.Snapshot, cfg *Config, e *Emitter) {
+			PerTemplate: func(_ *inventory.Snapshot, cfg *Config, e *Emitter) func(w *inventory.Workload) {
 				check := pssCheckAt(pc, cfg.PodSecurityVersion)
 				if check == nil {
-					return // the check does not exist at this version
+					return nil // the check does not exist at this version
 				}
-				ws := s.Workloads()
-				for i := range ws {
-					w := &ws[i]
+				return func(w *inventory.Workload) {
 					e.Judge(w.Ref)
 					switch r := check(w.Meta, w.Spec); {
 					case r.Allowed:

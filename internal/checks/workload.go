@@ -56,19 +56,47 @@ func workloadNeeds(extra ...inventory.Kind) []inventory.Kind {
 	return append(out, extra...)
 }
 
-// judgeWorkloads judges every workload for which skip (if non-nil) is false
-// and reports one finding per workload for which problems returns anything,
-// its problems joined by "; ".
-func judgeWorkloads(s *inventory.Snapshot, e *Emitter, skip func(w *inventory.Workload) bool, problems func(w *inventory.Workload) []string) {
-	ws := s.Workloads()
-	for i := range ws {
-		w := &ws[i]
+// judgeWorkloads returns a Check.PerTemplate judge that judges every
+// workload for which skip (if non-nil) is false and reports one finding per
+// workload for which problems returns anything, its problems joined by "; ".
+func judgeWorkloads(e *Emitter, skip func(w *inventory.Workload) bool, problems func(w *inventory.Workload) []string) func(w *inventory.Workload) {
+	return func(w *inventory.Workload) {
 		if skip != nil && skip(w) {
-			continue
+			return
 		}
 		e.Judge(w.Ref)
 		if p := problems(w); len(p) > 0 {
 			e.fail(w.Ref, strings.Join(p, "; "))
+		}
+	}
+}
+
+// judgeContainers returns a Check.PerTemplate judge like judgeWorkloads
+// whose problems are per container: problem returns what is wrong with one
+// container of kinds ("" for nothing), and the message lists
+// `container "app" (containers[0]): problem` for each, joined by "; ". The
+// message is built in one buffer, reused from template to template.
+func judgeContainers(e *Emitter, skip func(w *inventory.Workload) bool, kinds containerKind, problem func(c podContainer) string) func(w *inventory.Workload) {
+	var msg []byte
+	return func(w *inventory.Workload) {
+		if skip != nil && skip(w) {
+			return
+		}
+		e.Judge(w.Ref)
+		msg = msg[:0]
+		// yieldContainers rather than a range over containersOf: the
+		// loop's state would be allocated on every template.
+		yieldContainers(w.Spec, kinds, func(c podContainer) bool {
+			if p := problem(c); p != "" {
+				if len(msg) > 0 {
+					msg = append(msg, "; "...)
+				}
+				msg = append(append(c.appendTo(msg), ": "...), p...)
+			}
+			return true
+		})
+		if len(msg) > 0 {
+			e.fail(w.Ref, string(msg))
 		}
 	}
 }
@@ -245,8 +273,8 @@ func runtimeSocketMountCheck() *Check {
 			"and read container metadata through the Kubernetes API or the kubelet's metrics instead of the runtime socket.",
 		Evidence: "The volume (volumes[i]), its hostPath.path, and each container that mounts it, read-only or read-write.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeWorkloads(s, e, nil, func(w *inventory.Workload) []string {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeWorkloads(e, nil, func(w *inventory.Workload) []string {
 				var out []string
 				for i := range w.Spec.Volumes {
 					v := &w.Spec.Volumes[i]
@@ -291,8 +319,8 @@ func sensitiveHostPathCheck() *Check {
 			"readOnly; prefer configMaps, secrets, projected volumes, emptyDir or a CSI driver.",
 		Evidence: "The volume (volumes[i]), its hostPath.path, and each container that mounts it, read-only or read-write.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeWorkloads(s, e, isControlPlaneStaticPod, func(w *inventory.Workload) []string {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeWorkloads(e, isControlPlaneStaticPod, func(w *inventory.Workload) []string {
 				var out []string
 				for i := range w.Spec.Volumes {
 					v := &w.Spec.Volumes[i]
@@ -383,24 +411,21 @@ func dangerousCapabilitiesCheck() *Check {
 			"workload in a dedicated namespace whose admission policy allows only it.",
 		Evidence: "Each container (containers[i], initContainers[i], ephemeralContainers[i]) and the dangerous capabilities in its securityContext.capabilities.add.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeWorkloads(s, e, notOnWindows, func(w *inventory.Workload) []string {
-				var out []string
-				for c := range containersOf(w.Spec, allContainers) {
-					if c.SecurityContext == nil || c.SecurityContext.Capabilities == nil {
-						continue
-					}
-					var bad []corev1.Capability
-					for _, cp := range c.SecurityContext.Capabilities.Add {
-						if dangerousCapabilities[capabilityName(cp)] {
-							bad = append(bad, cp)
-						}
-					}
-					if len(bad) > 0 {
-						out = append(out, c.String()+": securityContext.capabilities.add includes "+quotedCapabilities(bad))
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeContainers(e, notOnWindows, allContainers, func(c podContainer) string {
+				if c.SecurityContext == nil || c.SecurityContext.Capabilities == nil {
+					return ""
+				}
+				var bad []corev1.Capability
+				for _, cp := range c.SecurityContext.Capabilities.Add {
+					if dangerousCapabilities[capabilityName(cp)] {
+						bad = append(bad, cp)
 					}
 				}
-				return out
+				if len(bad) == 0 {
+					return ""
+				}
+				return "securityContext.capabilities.add includes " + quotedCapabilities(bad)
 			})
 		},
 	}
@@ -421,25 +446,22 @@ func capabilitiesNotDroppedCheck() *Check {
 			"add NET_RAW back.",
 		Evidence: "Each container (containers[i], initContainers[i], ephemeralContainers[i]) that keeps NET_RAW, and why.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeWorkloads(s, e, notOnWindows, func(w *inventory.Workload) []string {
-				var out []string
-				for c := range containersOf(w.Spec, allContainers) {
-					sc := c.SecurityContext
-					var caps *corev1.Capabilities
-					if sc != nil {
-						caps = sc.Capabilities
-					}
-					switch {
-					case sc != nil && sc.Privileged != nil && *sc.Privileged:
-						out = append(out, c.String()+": securityContext.privileged is true, which grants NET_RAW whatever is dropped")
-					case caps != nil && (hasCapability(caps.Add, "NET_RAW") || hasCapability(caps.Add, "ALL")):
-						out = append(out, c.String()+": securityContext.capabilities.add puts NET_RAW back")
-					case caps == nil || !hasCapability(caps.Drop, "NET_RAW") && !hasCapability(caps.Drop, "ALL"):
-						out = append(out, c.String()+": securityContext.capabilities.drop includes neither NET_RAW nor ALL")
-					}
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeContainers(e, notOnWindows, allContainers, func(c podContainer) string {
+				sc := c.SecurityContext
+				var caps *corev1.Capabilities
+				if sc != nil {
+					caps = sc.Capabilities
 				}
-				return out
+				switch {
+				case sc != nil && sc.Privileged != nil && *sc.Privileged:
+					return "securityContext.privileged is true, which grants NET_RAW whatever is dropped"
+				case caps != nil && (hasCapability(caps.Add, "NET_RAW") || hasCapability(caps.Add, "ALL")):
+					return "securityContext.capabilities.add puts NET_RAW back"
+				case caps == nil || !hasCapability(caps.Drop, "NET_RAW") && !hasCapability(caps.Drop, "ALL"):
+					return "securityContext.capabilities.drop includes neither NET_RAW nor ALL"
+				}
+				return ""
 			})
 		},
 	}
@@ -460,18 +482,15 @@ func writableRootFilesystemCheck() *Check {
 			"paths the application writes to (/tmp, caches).",
 		Evidence: "Each container (containers[i], initContainers[i], ephemeralContainers[i]) and whether the field is unset or false.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeWorkloads(s, e, notOnWindows, func(w *inventory.Workload) []string {
-				var out []string
-				for c := range containersOf(w.Spec, allContainers) {
-					switch sc := c.SecurityContext; {
-					case sc == nil || sc.ReadOnlyRootFilesystem == nil:
-						out = append(out, c.String()+": securityContext.readOnlyRootFilesystem is unset")
-					case !*sc.ReadOnlyRootFilesystem:
-						out = append(out, c.String()+": securityContext.readOnlyRootFilesystem is false")
-					}
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeContainers(e, notOnWindows, allContainers, func(c podContainer) string {
+				switch sc := c.SecurityContext; {
+				case sc == nil || sc.ReadOnlyRootFilesystem == nil:
+					return "securityContext.readOnlyRootFilesystem is unset"
+				case !*sc.ReadOnlyRootFilesystem:
+					return "securityContext.readOnlyRootFilesystem is false"
 				}
-				return out
+				return ""
 			})
 		},
 	}
@@ -550,9 +569,9 @@ func missingResourcesCheck(limits bool) *Check {
 			"resources.limits), or add a LimitRange with default limits to the namespace."
 		c.Evidence = "Each container (containers[i], initContainers[i]) and the limits it lacks."
 	}
-	c.Run = func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+	c.PerTemplate = func(s *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 		defaults := limitRangeDefaults(s)
-		judgeWorkloads(s, e, nil, func(w *inventory.Workload) []string {
+		return judgeWorkloads(e, nil, func(w *inventory.Workload) []string {
 			nsDefaults := defaults[namespaceOf(w.Ref.Namespace)]
 			var covered [2]bool
 			for j, r := range judgedResources {
@@ -665,12 +684,15 @@ type imageUse struct {
 	pullPolicy corev1.PullPolicy
 }
 
-// describe names where the image is set: `container "app" (containers[0]): image "nginx"`.
-func (u imageUse) describe() string {
+// appendDescription appends where the image is set to b:
+// `container "app" (containers[0]): image "nginx"`.
+func (u imageUse) appendDescription(b []byte) []byte {
 	if u.volume != nil {
-		return fmt.Sprintf("volume %q (volumes[%d]): image.reference %q", u.volume.Name, u.volIndex, u.image)
+		b = appendQuoted(append(b, "volume "...), u.volume.Name)
+		b = strconv.AppendInt(append(b, " (volumes["...), int64(u.volIndex), 10)
+		return appendQuoted(append(b, "]): image.reference "...), u.image)
 	}
-	return u.container.String() + ": image " + strconv.Quote(u.image)
+	return appendQuoted(append(u.container.appendTo(b), ": image "...), u.image)
 }
 
 // imagesOf yields every image a pod spec pulls, containers first, then image volumes.
@@ -688,17 +710,28 @@ func imagesOf(spec *corev1.PodSpec, yield func(u imageUse)) {
 	}
 }
 
-// judgeImages judges every workload and reports the images fail describes.
-func judgeImages(s *inventory.Snapshot, e *Emitter, fail func(u imageUse, r imageRef) string) {
-	judgeWorkloads(s, e, nil, func(w *inventory.Workload) []string {
-		var out []string
+// judgeImages returns a Check.PerTemplate judge of every workload that
+// reports the images fail describes, joined by "; ", in one buffer reused
+// from template to template.
+func judgeImages(e *Emitter, fail func(u imageUse, r imageRef) string) func(w *inventory.Workload) {
+	var msg []byte
+	return func(w *inventory.Workload) {
+		e.Judge(w.Ref)
+		msg = msg[:0]
 		imagesOf(w.Spec, func(u imageUse) {
-			if msg := fail(u, parseImage(u.image)); msg != "" {
-				out = append(out, u.describe()+" "+msg)
+			problem := fail(u, parseImage(u.image))
+			if problem == "" {
+				return
 			}
+			if len(msg) > 0 {
+				msg = append(msg, "; "...)
+			}
+			msg = append(append(u.appendDescription(msg), ' '), problem...)
 		})
-		return out
-	})
+		if len(msg) > 0 {
+			e.fail(w.Ref, string(msg))
+		}
+	}
 }
 
 const imageEvidence = "Each container (containers[i], initContainers[i], ephemeralContainers[i]) or image volume (volumes[i]) and its image reference."
@@ -716,8 +749,8 @@ func imageLatestTagCheck() *Check {
 		Remediation: "Reference an immutable version tag, and preferably a digest (image: registry.example/app:1.4.2@sha256:...).",
 		Evidence:    imageEvidence,
 		Needs:       workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeImages(s, e, func(_ imageUse, r imageRef) string {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeImages(e, func(_ imageUse, r imageRef) string {
 				switch {
 				case !r.mutable():
 					return ""
@@ -742,8 +775,8 @@ func imageNotPinnedCheck() *Check {
 		Remediation: "Reference images by digest (image: registry.example/app:1.4.2@sha256:...), for example by resolving tags in CI.",
 		Evidence:    imageEvidence,
 		Needs:       workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeImages(s, e, func(_ imageUse, r imageRef) string {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeImages(e, func(_ imageUse, r imageRef) string {
 				if r.digest != "" {
 					return ""
 				}
@@ -790,13 +823,13 @@ func imageUntrustedRegistryCheck() *Check {
 			"ClusterScan's trustedRegistries if it is trusted.",
 		Evidence: imageEvidence + " The message shows the repository it resolves to.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, cfg *Config, e *Emitter) {
+		PerTemplate: func(_ *inventory.Snapshot, cfg *Config, e *Emitter) func(w *inventory.Workload) {
 			prefixes := trustedPrefixes(cfg.TrustedRegistries)
 			if len(prefixes) == 0 {
 				e.NotEvaluated("no trustedRegistries set in the ClusterScan spec")
-				return
+				return nil
 			}
-			judgeImages(s, e, func(_ imageUse, r imageRef) string {
+			return judgeImages(e, func(_ imageUse, r imageRef) string {
 				for _, p := range prefixes {
 					if r.underPrefix(p) {
 						return ""
@@ -820,8 +853,8 @@ func imagePullPolicyCheck() *Check {
 		Remediation: "Pin the image to a version or digest; otherwise set imagePullPolicy: Always or leave it unset.",
 		Evidence:    imageEvidence + " The message shows the pull policy.",
 		Needs:       workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeImages(s, e, func(u imageUse, r imageRef) string {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeImages(e, func(u imageUse, r imageRef) string {
 				if !r.mutable() || u.pullPolicy == "" || u.pullPolicy == corev1.PullAlways {
 					return ""
 				}
@@ -935,13 +968,13 @@ func serviceAccountTokenAutomountCheck() *Check {
 			"with a short expiry and an audience.",
 		Evidence: "spec.automountServiceAccountToken and the ServiceAccount's automountServiceAccountToken, with the ServiceAccount's name.",
 		Needs:    workloadNeeds(inventory.KindServiceAccount),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+		PerTemplate: func(s *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 			sas := make(map[serviceAccountKey]*corev1.ServiceAccount, len(s.ServiceAccounts))
 			for i := range s.ServiceAccounts {
 				sa := &s.ServiceAccounts[i]
 				sas[serviceAccountKey{namespaceOf(sa.Namespace), sa.Name}] = sa
 			}
-			judgeWorkloads(s, e, skipServiceAccountChecks, func(w *inventory.Workload) []string {
+			return judgeWorkloads(e, skipServiceAccountChecks, func(w *inventory.Workload) []string {
 				name := serviceAccountName(w.Spec)
 				if a := w.Spec.AutomountServiceAccountToken; a != nil {
 					if *a {
@@ -979,8 +1012,8 @@ func defaultServiceAccountCheck() *Check {
 			"automountServiceAccountToken: false on the namespace's default ServiceAccount.",
 		Evidence: "spec.serviceAccountName, or that it is unset.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeWorkloads(s, e, skipServiceAccountChecks, func(w *inventory.Workload) []string {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeWorkloads(e, skipServiceAccountChecks, func(w *inventory.Workload) []string {
 				switch {
 				case w.Spec.ServiceAccountName == "default", w.Spec.ServiceAccountName == "" && w.Spec.DeprecatedServiceAccount == "default":
 					return []string{`spec.serviceAccountName is "default"`}
@@ -1009,11 +1042,11 @@ func secretEnvVarsCheck() *Check {
 			"for non-sensitive settings.",
 		Evidence: "Each container, and the env var names and envFrom entries with the Secret names (and keys) they read.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 			// Most templates read a Secret somewhere: the message is built
 			// in one buffer, reused from template to template.
 			var msg []byte
-			judgeWorkloads(s, e, nil, func(w *inventory.Workload) []string {
+			return judgeWorkloads(e, nil, func(w *inventory.Workload) []string {
 				msg = msg[:0]
 				for c := range containersOf(w.Spec, allContainers) {
 					// next starts the container's next reference: its n-th.
@@ -1039,11 +1072,11 @@ func secretEnvVarsCheck() *Check {
 						msg = append(msg, "env["...)
 						msg = strconv.AppendInt(msg, int64(i), 10)
 						msg = append(msg, "] "...)
-						msg = strconv.AppendQuote(msg, env.Name)
+						msg = appendQuoted(msg, env.Name)
 						msg = append(msg, " from Secret "...)
-						msg = strconv.AppendQuote(msg, ref.Name)
+						msg = appendQuoted(msg, ref.Name)
 						msg = append(msg, " key "...)
-						msg = strconv.AppendQuote(msg, ref.Key)
+						msg = appendQuoted(msg, ref.Key)
 					}
 					for i := range c.EnvFrom {
 						if from := &c.EnvFrom[i]; from.SecretRef != nil {
@@ -1051,7 +1084,7 @@ func secretEnvVarsCheck() *Check {
 							msg = append(msg, "envFrom["...)
 							msg = strconv.AppendInt(msg, int64(i), 10)
 							msg = append(msg, "] from Secret "...)
-							msg = strconv.AppendQuote(msg, from.SecretRef.Name)
+							msg = appendQuoted(msg, from.SecretRef.Name)
 						}
 					}
 				}
@@ -1190,32 +1223,35 @@ func credentialLiteralEnvCheck() *Check {
 			"rotate the credential, since it has been exposed.",
 		Evidence: "Each container and the names (env[i]) of its credential-like env vars with literal values; never the values.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 			// The same names recur from template to template: each is read once a scan.
 			credential := map[string]bool{}
-			judgeWorkloads(s, e, nil, func(w *inventory.Workload) []string {
-				var out []string
-				for c := range containersOf(w.Spec, allContainers) {
-					var names []string
-					for i := range c.Env {
-						env := &c.Env[i]
-						if env.ValueFrom != nil || !isLiteralCredential(env.Value) {
-							continue
-						}
-						isCredential, ok := credential[env.Name]
-						if !ok {
-							isCredential = isCredentialName(env.Name)
-							credential[env.Name] = isCredential
-						}
-						if isCredential {
-							names = append(names, fmt.Sprintf("env[%d] %q", i, env.Name))
-						}
+			var names []byte
+			return judgeContainers(e, nil, allContainers, func(c podContainer) string {
+				names = names[:0]
+				for i := range c.Env {
+					env := &c.Env[i]
+					if env.ValueFrom != nil || !isLiteralCredential(env.Value) {
+						continue
+					}
+					isCredential, ok := credential[env.Name]
+					if !ok {
+						isCredential = isCredentialName(env.Name)
+						credential[env.Name] = isCredential
+					}
+					if !isCredential {
+						continue
 					}
 					if len(names) > 0 {
-						out = append(out, c.String()+": "+strings.Join(names, ", ")+" set to a literal value")
+						names = append(names, ", "...)
 					}
+					names = strconv.AppendInt(append(names, "env["...), int64(i), 10)
+					names = appendQuoted(append(names, "] "...), env.Name)
 				}
-				return out
+				if len(names) == 0 {
+					return ""
+				}
+				return string(names) + " set to a literal value"
 			})
 		},
 	}
@@ -1236,8 +1272,8 @@ func defaultNamespaceCheck() *Check {
 			"ResourceQuota and Pod Security labels, and move the workload there.",
 		Evidence: "The workload's namespace.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeWorkloads(s, e, nil, func(w *inventory.Workload) []string {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeWorkloads(e, nil, func(w *inventory.Workload) []string {
 				if namespaceOf(w.Ref.Namespace) != metav1.NamespaceDefault {
 					return nil
 				}
@@ -1263,8 +1299,8 @@ func kubeSystemWorkloadCheck() *Check {
 		Remediation: "Move the workload to a namespace of its own, with its own RBAC and Pod Security labels.",
 		Evidence:    "The workload's namespace; the message says which exemptions it did not meet.",
 		Needs:       workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-			judgeWorkloads(s, e, nil, func(w *inventory.Workload) []string {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
+			return judgeWorkloads(e, nil, func(w *inventory.Workload) []string {
 				if w.Ref.Namespace != metav1.NamespaceSystem || isClusterComponent(w) {
 					return nil
 				}
@@ -1296,21 +1332,18 @@ func missingProbesCheck() *Check {
 			"startupProbe for slow starters rather than a long initialDelaySeconds.",
 		Evidence: "Each container (containers[i]) and the probes it lacks.",
 		Needs:    workloadNeeds(),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 			notLongRunning := func(w *inventory.Workload) bool { return !probedKinds[w.Ref.Kind] }
-			judgeWorkloads(s, e, notLongRunning, func(w *inventory.Workload) []string {
-				var out []string
-				for c := range containersOf(w.Spec, regularContainer) {
-					switch {
-					case c.LivenessProbe == nil && c.ReadinessProbe == nil:
-						out = append(out, c.String()+": no livenessProbe and no readinessProbe")
-					case c.LivenessProbe == nil:
-						out = append(out, c.String()+": no livenessProbe")
-					case c.ReadinessProbe == nil:
-						out = append(out, c.String()+": no readinessProbe")
-					}
+			return judgeContainers(e, notLongRunning, regularContainer, func(c podContainer) string {
+				switch {
+				case c.LivenessProbe == nil && c.ReadinessProbe == nil:
+					return "no livenessProbe and no readinessProbe"
+				case c.LivenessProbe == nil:
+					return "no livenessProbe"
+				case c.ReadinessProbe == nil:
+					return "no readinessProbe"
 				}
-				return out
+				return ""
 			})
 		},
 	}
