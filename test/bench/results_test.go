@@ -33,15 +33,15 @@ func TestComputeRatios(t *testing.T) {
 		got[x.Name] = x.Value
 	}
 	want := map[string]float64{
-		"operator cold / floor at 1000 Pods":                     3,
-		"operator warm / floor at 1000 Pods":                     1.5,
-		"operator cold / floor at 10000 Pods":                    21.0 / 8,
-		"operator warm / floor at 10000 Pods":                    10.5 / 8,
-		"operator cold scan time above idle, 1000 -> 10000 Pods": 10, // (21-1)/(3-1)
-		"operator warm scan time above idle, 1000 -> 10000 Pods": 10, // (10.5-0.5)/(1.5-0.5)
-		"manager peak RSS above idle, 1000 -> 10000 Pods":        10, // (260-60)/(80-60)
-		"floor, 1000 -> 10000 Pods":                              8,  // the idle floor is 0
-		"objects, 1000 -> 10000 Pods":                            10, // idle has no objects
+		"operator cold / floor at 1000 Pods":              3,
+		"operator warm / floor at 1000 Pods":              1.5,
+		"operator cold / floor at 10000 Pods":             21.0 / 8,
+		"operator warm / floor at 10000 Pods":             10.5 / 8,
+		"operator cold scan time, 1000 -> 10000 Pods":     7,  // 21/3: times are not taken above idle
+		"operator warm scan time, 1000 -> 10000 Pods":     7,  // 10.5/1.5
+		"manager peak RSS above idle, 1000 -> 10000 Pods": 10, // (260-60)/(80-60): memory is
+		"floor, 1000 -> 10000 Pods":                       8,
+		"objects, 1000 -> 10000 Pods":                     10,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ratios (-want +got):\n%s", diff)
