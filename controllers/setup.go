@@ -21,7 +21,7 @@ import (
 // the built-in kinds, kubeposture's, and the OpenReports kinds (applied
 // typed, which needs their group's options registered).
 func AddToScheme(s *runtime.Scheme) error {
-	return errors.Join(clientgoscheme.AddToScheme(s), posturev1alpha1.AddToScheme(s), openreportsv1alpha1.AddToScheme(s))
+	return errors.Join(clientgoscheme.AddToScheme(s), posturev1alpha1.AddToScheme(s), openreportsv1alpha1.Install(s))
 }
 
 // lastAppliedAnnotation is kubectl's copy of the whole object: large, and never judged.
