@@ -329,7 +329,8 @@ func rbacCatalogueChecks() []*Check {
 				"compromises one of its containers: the token is mounted in every pod. The service account's grants include " +
 				"those to its groups (system:serviceaccounts, system:serviceaccounts:<namespace>, system:authenticated). " +
 				"Workloads in kube-system are the platform's own and are not judged; nor are pods that mount no token " +
-				"(automountServiceAccountToken: false and no projected serviceAccountToken volume).",
+				"(automountServiceAccountToken: false on the pod, or unset on the pod and false on its ServiceAccount when " +
+				"that is in the snapshot, and no projected serviceAccountToken volume).",
 			Remediation: "Give the workload a dedicated service account bound only to what it needs, in its own namespace; " +
 				"move cluster-wide powers to a separate controller, or set automountServiceAccountToken: false if the " +
 				"workload does not call the API.",
@@ -649,16 +650,22 @@ func runRBACWorkloadTakeover(s *inventory.Snapshot, _ *Config, e *Emitter) {
 			}
 		}
 	}
+	// The ServiceAccounts' own automount setting, where they were read.
+	sas := make(map[serviceAccountKey]*corev1.ServiceAccount, len(s.ServiceAccounts))
+	for i := range s.ServiceAccounts {
+		sa := &s.ServiceAccounts[i]
+		sas[serviceAccountKey{namespaceOf(sa.Namespace), sa.Name}] = sa
+	}
 	for _, w := range s.Workloads() {
 		ns := w.Ref.Namespace
 		if ns == "kube-system" {
 			continue // the platform's own workloads
 		}
 		e.Judge(w.Ref)
-		if len(paths) == 0 || !rbacMountsToken(w.Spec) {
+		sa, field := podServiceAccount(w.Spec)
+		if len(paths) == 0 || !rbacMountsToken(w.Spec, sas[serviceAccountKey{namespaceOf(ns), sa}]) {
 			continue
 		}
-		sa, field := podServiceAccount(w.Spec)
 		subsOf := map[int][]rbacv1.Subject{}
 		for _, hits := range [][]hit{bySA[ns+"/"+sa], byNS[ns], everyone} {
 			for _, h := range hits {
@@ -683,10 +690,14 @@ func runRBACWorkloadTakeover(s *inventory.Snapshot, _ *Config, e *Emitter) {
 }
 
 // rbacMountsToken reports whether a pod holds its service account's
-// token: automounted unless the pod says false (the ServiceAccount's own
-// setting is not read, so it is assumed true), or projected explicitly.
-func rbacMountsToken(spec *corev1.PodSpec) bool {
-	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+// token: automounted unless the pod says false, or leaves it unset and its
+// ServiceAccount sa says false (the pod's setting wins; a ServiceAccount not
+// in the snapshot, nil, is taken to automount), or projected explicitly.
+func rbacMountsToken(spec *corev1.PodSpec, sa *corev1.ServiceAccount) bool {
+	switch automount := spec.AutomountServiceAccountToken; {
+	case automount != nil && *automount:
+		return true
+	case automount == nil && (sa == nil || sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken):
 		return true
 	}
 	for i := range spec.Volumes {

@@ -8,6 +8,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubeposture/kubeposture/internal/inventory"
 )
@@ -21,6 +22,7 @@ type rbacCase struct {
 	deployments         []appsv1.Deployment
 	pods                []corev1.Pod
 	cronJobs            []batchv1.CronJob
+	serviceAccounts     []corev1.ServiceAccount
 	wantJudged          int
 	wantFindings        []gotFinding
 }
@@ -37,6 +39,7 @@ func runRBACCases(t *testing.T, id string, testCases map[string]rbacCase) {
 				s.Deployments = tc.deployments
 				s.Pods = tc.pods
 				s.CronJobs = tc.cronJobs
+				s.ServiceAccounts = tc.serviceAccounts
 			})
 			o := runCheck(t, id, s, nil)
 			if !o.Evaluated {
@@ -673,6 +676,25 @@ func TestRBACWorkloadClusterTakeover(t *testing.T) {
 			},
 			wantJudged: 2,
 			wantFindings: []gotFinding{{Check: id, Object: deployObj("team-a", "projected"),
+				Message: `pod template runs as ServiceAccount "team-a/api" (serviceAccountName), and ClusterRoleBinding "api-admin" grants ServiceAccount "team-a/api" ` +
+					`every verb on every resource ("*" on "*") cluster-wide ` +
+					`through ClusterRole "cluster-admin" (built-in, not in the snapshot) rules[0] (apiGroups ["*"], resources [*], verbs [*])`}},
+		},
+		"no token mounted: the ServiceAccount says false and the pod leaves it unset": {
+			clusterRoleBindings: []rbacv1.ClusterRoleBinding{clusterRoleBinding("api-admin", clusterRoleRef("cluster-admin"), serviceAccount("team-a", "api"))},
+			serviceAccounts: []corev1.ServiceAccount{{
+				ObjectMeta:                   metav1.ObjectMeta{Namespace: "team-a", Name: "api"},
+				AutomountServiceAccountToken: new(false),
+			}},
+			deployments: []appsv1.Deployment{
+				deployment("team-a", "unset", withSA("api")),
+				deployment("team-a", "pod-says-true", withSpec(func(s *corev1.PodSpec) {
+					s.ServiceAccountName = "api"
+					s.AutomountServiceAccountToken = new(true)
+				})),
+			},
+			wantJudged: 2,
+			wantFindings: []gotFinding{{Check: id, Object: deployObj("team-a", "pod-says-true"),
 				Message: `pod template runs as ServiceAccount "team-a/api" (serviceAccountName), and ClusterRoleBinding "api-admin" grants ServiceAccount "team-a/api" ` +
 					`every verb on every resource ("*" on "*") cluster-wide ` +
 					`through ClusterRole "cluster-admin" (built-in, not in the snapshot) rules[0] (apiGroups ["*"], resources [*], verbs [*])`}},
