@@ -1043,55 +1043,41 @@ func secretEnvVarsCheck() *Check {
 		Evidence: "Each container, and the env var names and envFrom entries with the Secret names (and keys) they read.",
 		Needs:    workloadNeeds(),
 		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
-			// Most templates read a Secret somewhere: the message is built
-			// in one buffer, reused from template to template.
-			var msg []byte
-			return judgeWorkloads(e, nil, func(w *inventory.Workload) []string {
-				msg = msg[:0]
-				for c := range containersOf(w.Spec, allContainers) {
-					// next starts the container's next reference: its n-th.
-					n := 0
-					next := func() {
-						if n == 0 {
-							if len(msg) > 0 {
-								msg = append(msg, "; "...)
-							}
-							msg = append(c.appendTo(msg), ": "...)
-						} else {
-							msg = append(msg, ", "...)
-						}
-						n++
+			// The references of one container, in a buffer reused from
+			// container to container.
+			var refs []byte
+			return judgeContainers(e, nil, allContainers, func(c podContainer) string {
+				refs = refs[:0]
+				for i := range c.Env {
+					env := &c.Env[i]
+					if env.ValueFrom == nil || env.ValueFrom.SecretKeyRef == nil {
+						continue
 					}
-					for i := range c.Env {
-						env := &c.Env[i]
-						if env.ValueFrom == nil || env.ValueFrom.SecretKeyRef == nil {
-							continue
-						}
-						ref := env.ValueFrom.SecretKeyRef
-						next()
-						msg = append(msg, "env["...)
-						msg = strconv.AppendInt(msg, int64(i), 10)
-						msg = append(msg, "] "...)
-						msg = appendQuoted(msg, env.Name)
-						msg = append(msg, " from Secret "...)
-						msg = appendQuoted(msg, ref.Name)
-						msg = append(msg, " key "...)
-						msg = appendQuoted(msg, ref.Key)
+					ref := env.ValueFrom.SecretKeyRef
+					if len(refs) > 0 {
+						refs = append(refs, ", "...)
 					}
-					for i := range c.EnvFrom {
-						if from := &c.EnvFrom[i]; from.SecretRef != nil {
-							next()
-							msg = append(msg, "envFrom["...)
-							msg = strconv.AppendInt(msg, int64(i), 10)
-							msg = append(msg, "] from Secret "...)
-							msg = appendQuoted(msg, from.SecretRef.Name)
+					refs = append(refs, "env["...)
+					refs = strconv.AppendInt(refs, int64(i), 10)
+					refs = append(refs, "] "...)
+					refs = appendQuoted(refs, env.Name)
+					refs = append(refs, " from Secret "...)
+					refs = appendQuoted(refs, ref.Name)
+					refs = append(refs, " key "...)
+					refs = appendQuoted(refs, ref.Key)
+				}
+				for i := range c.EnvFrom {
+					if from := &c.EnvFrom[i]; from.SecretRef != nil {
+						if len(refs) > 0 {
+							refs = append(refs, ", "...)
 						}
+						refs = append(refs, "envFrom["...)
+						refs = strconv.AppendInt(refs, int64(i), 10)
+						refs = append(refs, "] from Secret "...)
+						refs = appendQuoted(refs, from.SecretRef.Name)
 					}
 				}
-				if len(msg) == 0 {
-					return nil
-				}
-				return []string{string(msg)}
+				return string(refs)
 			})
 		},
 	}
