@@ -651,11 +651,7 @@ func runRBACWorkloadTakeover(s *inventory.Snapshot, _ *Config, e *Emitter) {
 		}
 	}
 	// The ServiceAccounts' own automount setting, where they were read.
-	sas := make(map[serviceAccountKey]*corev1.ServiceAccount, len(s.ServiceAccounts))
-	for i := range s.ServiceAccounts {
-		sa := &s.ServiceAccounts[i]
-		sas[serviceAccountKey{namespaceOf(sa.Namespace), sa.Name}] = sa
-	}
+	sas := indexServiceAccounts(s)
 	for _, w := range s.Workloads() {
 		ns := w.Ref.Namespace
 		if ns == "kube-system" {
@@ -663,7 +659,7 @@ func runRBACWorkloadTakeover(s *inventory.Snapshot, _ *Config, e *Emitter) {
 		}
 		e.Judge(w.Ref)
 		sa, field := podServiceAccount(w.Spec)
-		if len(paths) == 0 || !rbacMountsToken(w.Spec, sas[serviceAccountKey{namespaceOf(ns), sa}]) {
+		if len(paths) == 0 || !rbacMountsToken(w.Spec, sas.of(ns, sa)) {
 			continue
 		}
 		subsOf := map[int][]rbacv1.Subject{}

@@ -951,6 +951,24 @@ func skipServiceAccountChecks(w *inventory.Workload) bool {
 
 type serviceAccountKey struct{ namespace, name string }
 
+// serviceAccounts indexes the snapshot's ServiceAccounts by namespace and name.
+type serviceAccounts map[serviceAccountKey]*corev1.ServiceAccount
+
+func indexServiceAccounts(s *inventory.Snapshot) serviceAccounts {
+	out := make(serviceAccounts, len(s.ServiceAccounts))
+	for i := range s.ServiceAccounts {
+		sa := &s.ServiceAccounts[i]
+		out[serviceAccountKey{namespaceOf(sa.Namespace), sa.Name}] = sa
+	}
+	return out
+}
+
+// of is the ServiceAccount name of namespace namespace ("" for default), or
+// nil when it is not in the snapshot.
+func (x serviceAccounts) of(namespace, name string) *corev1.ServiceAccount {
+	return x[serviceAccountKey{namespaceOf(namespace), name}]
+}
+
 func serviceAccountTokenAutomountCheck() *Check {
 	return &Check{
 		ID:       "workload-service-account-token-automount",
@@ -969,11 +987,7 @@ func serviceAccountTokenAutomountCheck() *Check {
 		Evidence: "spec.automountServiceAccountToken and the ServiceAccount's automountServiceAccountToken, with the ServiceAccount's name.",
 		Needs:    workloadNeeds(inventory.KindServiceAccount),
 		PerTemplate: func(s *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
-			sas := make(map[serviceAccountKey]*corev1.ServiceAccount, len(s.ServiceAccounts))
-			for i := range s.ServiceAccounts {
-				sa := &s.ServiceAccounts[i]
-				sas[serviceAccountKey{namespaceOf(sa.Namespace), sa.Name}] = sa
-			}
+			sas := indexServiceAccounts(s)
 			return judgeWorkloads(e, skipServiceAccountChecks, func(w *inventory.Workload) []string {
 				name := serviceAccountName(w.Spec)
 				if a := w.Spec.AutomountServiceAccountToken; a != nil {
@@ -982,7 +996,7 @@ func serviceAccountTokenAutomountCheck() *Check {
 					}
 					return nil
 				}
-				sa := sas[serviceAccountKey{namespaceOf(w.Ref.Namespace), name}]
+				sa := sas.of(w.Ref.Namespace, name)
 				switch {
 				case sa == nil:
 					return []string{fmt.Sprintf("spec.automountServiceAccountToken is unset and ServiceAccount %q is not in the snapshot", name)}
