@@ -396,29 +396,24 @@ func filter[T any](items []T, keep func(string) bool, ns func(*T) string) []T {
 // list the cache filled, which holds them all, can then be collected
 // before the checks run.
 func heldPods(pods []corev1.Pod) (held []corev1.Pod, unheld map[string]int) {
+	dropped := 0
 	for i := range pods {
 		if p := &pods[i]; specDropped(&p.ObjectMeta, &p.Spec) {
 			if unheld == nil {
 				unheld = map[string]int{}
 			}
 			unheld[p.Namespace]++
+			dropped++
 		}
 	}
-	if len(unheld) == 0 {
+	if dropped == 0 {
 		return pods, nil
 	}
-	held = make([]corev1.Pod, 0, len(pods)-sum(unheld))
+	held = make([]corev1.Pod, 0, len(pods)-dropped)
 	for i := range pods {
 		if p := &pods[i]; !specDropped(&p.ObjectMeta, &p.Spec) {
 			held = append(held, *p)
 		}
 	}
 	return held, unheld
-}
-
-func sum(m map[string]int) (n int) {
-	for _, v := range m {
-		n += v
-	}
-	return n
 }
