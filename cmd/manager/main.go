@@ -72,13 +72,13 @@ func main() {
 		setupLog.Error(errors.New("--report-writes-per-second must not be negative and --report-writes-burst must be at least 1"), "Invalid flag")
 		os.Exit(1)
 	}
-	if memRatio < 0 || memRatio > 1 {
-		setupLog.Error(errors.New("must be between 0 and 1"), "Invalid flag", "flag", "--memory-limit-ratio")
+	switch limit, err := setMemoryLimit(memRatio, memlimit.FromCgroup, setupLog); {
+	case errors.Is(err, errMemoryLimitRatio):
+		setupLog.Error(err, "Invalid flag", "flag", "--memory-limit-ratio")
 		os.Exit(1)
-	}
-	if limit, err := setMemoryLimit(memRatio, memlimit.FromCgroup, setupLog); err != nil {
+	case err != nil:
 		setupLog.Error(err, "Could not read the container's memory limit; running without a Go memory limit")
-	} else if limit != math.MaxInt64 {
+	case limit != math.MaxInt64:
 		setupLog.Info("Go memory limit set", "GOMEMLIMIT", limit)
 	}
 	if metricsMaxNS < 0 {

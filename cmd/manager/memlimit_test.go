@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"math"
 	"runtime/debug"
 	"testing"
@@ -41,8 +42,8 @@ func TestSetMemoryLimit(t *testing.T) {
 			}
 			got, err := setMemoryLimit(tc.ratio, tc.provider, logr.Discard())
 			if tc.wantErr {
-				if err == nil {
-					t.Fatalf("want an error, got limit %d", got)
+				if !errors.Is(err, errMemoryLimitRatio) {
+					t.Fatalf("want errMemoryLimitRatio, got limit %d and error %v", got, err)
 				}
 				return
 			}
