@@ -108,7 +108,7 @@ func getReport(t *testing.T, ns, name string) *posturev1alpha1.ScanReport {
 
 type findingKey struct{ Check, Kind, Namespace, Name string }
 
-func keys(findings []posturev1alpha1.Finding) []findingKey {
+func keys(findings []posturev1alpha1.ObjectFinding) []findingKey {
 	out := make([]findingKey, 0, len(findings))
 	for _, f := range findings {
 		out = append(out, findingKey{f.CheckID, f.Object.Kind, f.Object.Namespace, f.Object.Name})
@@ -141,32 +141,42 @@ func TestScanOnCreateWritesReports(t *testing.T) {
 	scan := waitScanned(t, "create", nil)
 	rep := getReport(t, ns, "create")
 
-	for _, f := range rep.Findings {
+	for _, f := range rep.AllFindings() {
 		if f.Object.Kind != "Deployment" {
 			t.Errorf("finding %s is about %s %s; want only the Deployment", f.CheckID, f.Object.Kind, f.Object.Name)
 		}
 	}
-	var privileged *posturev1alpha1.Finding
-	for i := range rep.Findings {
-		if rep.Findings[i].CheckID == "pss-privileged" {
-			privileged = &rep.Findings[i]
+	var privileged *posturev1alpha1.ObjectFinding
+	findings := rep.AllFindings()
+	for i := range findings {
+		if findings[i].CheckID == "pss-privileged" {
+			privileged = &findings[i]
 		}
 	}
 	if privileged == nil {
-		t.Fatalf("no pss-privileged finding in %v", keys(rep.Findings))
+		t.Fatalf("no pss-privileged finding in %v", keys(findings))
+	}
+	var described *posturev1alpha1.ReportCheck
+	for i := range rep.Checks {
+		if rep.Checks[i].ID == "pss-privileged" {
+			described = &rep.Checks[i]
+		}
 	}
 	if diff := cmp.Diff(posturev1alpha1.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: "web", UID: string(dep.UID)}, privileged.Object); diff != "" {
 		t.Errorf("finding object (-want +got):\n%s", diff)
 	}
-	if privileged.Severity != posturev1alpha1.SeverityCritical || privileged.Result != posturev1alpha1.ResultFail ||
-		!strings.Contains(privileged.Message, `"app"`) || privileged.Remediation == "" || !slices.Contains(privileged.Benchmarks, "PSS baseline: privileged") {
+	if privileged.Severity != posturev1alpha1.SeverityCritical || !strings.Contains(privileged.Message, `"app"`) {
 		t.Errorf("pss-privileged finding = %+v", privileged)
+	}
+	if described == nil || described.Severity != posturev1alpha1.SeverityCritical || described.Failed != 1 || described.Title == "" ||
+		described.Remediation == "" || !slices.Contains(described.Benchmarks, "PSS baseline: privileged") {
+		t.Errorf("pss-privileged described as %+v", described)
 	}
 	if rep.Scan != "create" || rep.Labels[posturev1alpha1.LabelScan] != "create" {
 		t.Errorf("report scan = %q, labels %v", rep.Scan, rep.Labels)
 	}
-	if rep.Summary.Critical < 1 || rep.Summary.Score <= 0 || rep.Summary.Score >= 100 || int(rep.Summary.Findings) != len(rep.Findings) {
-		t.Errorf("report summary = %+v with %d findings", rep.Summary, len(rep.Findings))
+	if rep.Summary.Critical < 1 || rep.Summary.Score <= 0 || rep.Summary.Score >= 100 || int(rep.Summary.Findings) != len(findings) {
+		t.Errorf("report summary = %+v with %d findings", rep.Summary, len(findings))
 	}
 	// The owner reference makes deleting the scan delete the report.
 	if diff := cmp.Diff([]metav1.OwnerReference{{APIVersion: "posture.kubeposture.io/v1alpha1", Kind: "ClusterScan", Name: "create",
@@ -179,7 +189,7 @@ func TestScanOnCreateWritesReports(t *testing.T) {
 	if err := k8sClient.Get(testCtx, types.NamespacedName{Name: "create"}, cluster); err != nil {
 		t.Fatal(err)
 	}
-	if got := keys(cluster.Findings); !slices.Contains(got, findingKey{"netpol-namespace-without-policy", "Namespace", "", ns}) {
+	if got := keys(cluster.AllFindings()); !slices.Contains(got, findingKey{"netpol-namespace-without-policy", "Namespace", "", ns}) {
 		t.Errorf("cluster report findings %v lack the namespace without NetworkPolicy", got)
 	}
 	if cluster.Summary.Findings < rep.Summary.Findings || cluster.Namespaces != 1 {
@@ -427,7 +437,7 @@ func TestCoverageNamesKindTheManagerCannotList(t *testing.T) {
 	if err := k8sClient.Get(testCtx, types.NamespacedName{Name: "coverage"}, cluster); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range cluster.Findings {
+	for _, f := range cluster.AllFindings() {
 		if f.CheckID == "netpol-namespace-without-policy" {
 			t.Errorf("the NetworkPolicy check ran without NetworkPolicies: %+v", f)
 		}

@@ -260,7 +260,7 @@ func TestConflictStaleWritesOfTheReconcilerSucceed(t *testing.T) {
 	applied := &posturev1alpha1.ScanReport{
 		TypeMeta:   metav1.TypeMeta{APIVersion: posturev1alpha1.GroupVersion.String(), Kind: "ScanReport"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: staleRep.Labels, Annotations: staleRep.Annotations, OwnerReferences: staleRep.OwnerReferences},
-		Scan:       staleRep.Scan, Summary: staleRep.Summary, Findings: staleRep.Findings,
+		Scan:       staleRep.Scan, Summary: staleRep.Summary, Checks: staleRep.Checks, Objects: staleRep.Objects,
 	}
 	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(applied)
 	if err != nil {

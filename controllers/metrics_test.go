@@ -200,7 +200,7 @@ func TestMetricsFollowScansAndForgetThem(t *testing.T) {
 
 	// Findings by check: what the reports hold (none omitted here).
 	wantChecks := map[string]float64{}
-	for _, reps := range [][]posturev1alpha1.Finding{repA.Findings, repB.Findings, cluster.Findings} {
+	for _, reps := range [][]posturev1alpha1.ObjectFinding{repA.AllFindings(), repB.AllFindings(), cluster.AllFindings()} {
 		for _, f := range reps {
 			wantChecks[f.CheckID]++
 		}

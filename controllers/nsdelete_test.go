@@ -64,8 +64,8 @@ func namespaceFinding(t *testing.T, scan, ns string) bool {
 	if err := k8sClient.Get(testCtx, types.NamespacedName{Name: scan}, cluster); err != nil {
 		t.Fatal(err)
 	}
-	return slices.ContainsFunc(cluster.Findings, func(f posturev1alpha1.Finding) bool {
-		return f.Object.Kind == "Namespace" && f.Object.Name == ns
+	return slices.ContainsFunc(cluster.Objects, func(o posturev1alpha1.ObjectFindings) bool {
+		return o.Object.Kind == "Namespace" && o.Object.Name == ns
 	})
 }
 

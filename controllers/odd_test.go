@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -167,11 +168,12 @@ func TestOddObjectsScanThroughTheAPI(t *testing.T) {
 	if err := k8sClient.Get(testCtx, types.NamespacedName{Name: name}, cluster); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("ScanReport: %d findings, %d bytes; ClusterScanReport: %d findings", len(rep.Findings), objectSize(t, rep), len(cluster.Findings))
+	findings, clusterFindings := rep.AllFindings(), cluster.AllFindings()
+	t.Logf("ScanReport: %d findings, %d bytes; ClusterScanReport: %d findings", len(findings), objectSize(t, rep), len(clusterFindings))
 
 	// One finding per check and object, each message within bounds and valid UTF-8.
 	seen := map[string]bool{}
-	for _, f := range append(rep.Findings, cluster.Findings...) {
+	for _, f := range append(slices.Clone(findings), clusterFindings...) {
 		key := f.CheckID + " " + f.Object.Kind + " " + f.Object.Namespace + "/" + f.Object.Name
 		if seen[key] {
 			t.Errorf("two findings for %s", key)
@@ -181,60 +183,60 @@ func TestOddObjectsScanThroughTheAPI(t *testing.T) {
 			t.Errorf("%s: message of %d bytes, valid UTF-8 %t", key, len(f.Message), utf8.ValidString(f.Message))
 		}
 	}
-	if rep.Summary.Omitted != 0 || int(rep.Summary.Findings) != len(rep.Findings) {
-		t.Errorf("summary %+v with %d findings: nothing should be left out here", rep.Summary, len(rep.Findings))
+	if rep.Summary.Omitted != 0 || int(rep.Summary.Findings) != len(findings) {
+		t.Errorf("summary %+v with %d findings: nothing should be left out here", rep.Summary, len(findings))
 	}
 
-	find := func(findings []posturev1alpha1.Finding, id, obj string) *posturev1alpha1.Finding {
+	find := func(findings []posturev1alpha1.ObjectFinding, id, obj string) *posturev1alpha1.ObjectFinding {
 		for i := range findings {
 			if findings[i].CheckID == id && findings[i].Object.Name == obj {
 				return &findings[i]
 			}
 		}
 		t.Errorf("no %s finding about %s", id, obj)
-		return &posturev1alpha1.Finding{}
+		return &posturev1alpha1.ObjectFinding{}
 	}
 	// Nil security contexts: restricted asks for settings on every container, the ephemeral one included.
-	if msg := find(rep.Findings, "pss-run-as-non-root", "bare").Message; !strings.Contains(msg, `"init"`) || !strings.Contains(msg, `"debug"`) {
+	if msg := find(findings, "pss-run-as-non-root", "bare").Message; !strings.Contains(msg, `"init"`) || !strings.Contains(msg, `"debug"`) {
 		t.Errorf("pss-run-as-non-root about bare does not name the init and ephemeral containers: %s", msg)
 	}
-	for _, f := range rep.Findings {
+	for _, f := range findings {
 		if f.Object.Name == "bare" && f.CheckID == "pss-privileged" {
 			t.Errorf("an unset security context was judged privileged: %s", f.Message)
 		}
 	}
 	// 100 containers: one finding, evidence cut to the bound.
-	if msg := find(rep.Findings, "pss-privileged", "wide").Message; !strings.Contains(msg, `"c-000"`) || !strings.Contains(msg, `"c-099"`) {
+	if msg := find(findings, "pss-privileged", "wide").Message; !strings.Contains(msg, `"c-000"`) || !strings.Contains(msg, `"c-099"`) {
 		t.Errorf("pss-privileged about wide does not name the first and last containers: %.200s", msg)
 	}
-	if msg := find(rep.Findings, "workload-dangerous-capabilities", "wide").Message; !strings.Contains(msg, "containers[0]") || len(msg) > 2048 || !strings.HasSuffix(msg, "...") {
+	if msg := find(findings, "workload-dangerous-capabilities", "wide").Message; !strings.Contains(msg, "containers[0]") || len(msg) > 2048 || !strings.HasSuffix(msg, "...") {
 		t.Errorf("workload-dangerous-capabilities about wide (%d bytes), want evidence cut to 2048 bytes with \"...\": %.200s", len(msg), msg)
 	}
 	// Unicode reaches the evidence intact.
-	if msg := find(rep.Findings, "pss-se-linux-options", "unicode").Message; !strings.Contains(msg, "類型_🚀_t") {
+	if msg := find(findings, "pss-se-linux-options", "unicode").Message; !strings.Contains(msg, "類型_🚀_t") {
 		t.Errorf("pss-se-linux-options about unicode: %s", msg)
 	}
-	if msg := find(rep.Findings, "workload-credential-literal-env", "unicode").Message; !strings.Contains(msg, "DB_PASSWORD") || strings.Contains(msg, "пароль") {
+	if msg := find(findings, "workload-credential-literal-env", "unicode").Message; !strings.Contains(msg, "DB_PASSWORD") || strings.Contains(msg, "пароль") {
 		t.Errorf("workload-credential-literal-env about unicode names no variable, or its value: %s", msg)
 	}
 	// 500 labels: judged like any Pod.
-	find(rep.Findings, "workload-writable-root-filesystem", "labelled")
+	find(findings, "workload-writable-root-filesystem", "labelled")
 	// 5,000 env vars: the Secret-backed ones named, the literal's value not.
-	if msg := find(rep.Findings, "workload-secret-env-vars", "envy").Message; !strings.Contains(msg, "FROM_SECRET_00001") {
+	if msg := find(findings, "workload-secret-env-vars", "envy").Message; !strings.Contains(msg, "FROM_SECRET_00001") {
 		t.Errorf("workload-secret-env-vars about envy: %.200s", msg)
 	}
-	if msg := find(rep.Findings, "workload-credential-literal-env", "envy").Message; !strings.Contains(msg, "API_TOKEN_00002") || strings.Contains(msg, "canary-env-literal") {
+	if msg := find(findings, "workload-credential-literal-env", "envy").Message; !strings.Contains(msg, "API_TOKEN_00002") || strings.Contains(msg, "canary-env-literal") {
 		t.Errorf("workload-credential-literal-env about envy: %.200s", msg)
 	}
 	// 1,000 rules: the wildcard one found by its index.
-	if msg := find(rep.Findings, "rbac-wildcard-rules", "long").Message; !strings.Contains(msg, "rules[999]") {
+	if msg := find(findings, "rbac-wildcard-rules", "long").Message; !strings.Contains(msg, "rules[999]") {
 		t.Errorf("rbac-wildcard-rules about long: %.300s", msg)
 	}
-	if msg := find(rep.Findings, "rbac-secrets-access", "long").Message; !strings.Contains(msg, "odd-alice") {
+	if msg := find(findings, "rbac-secrets-access", "long").Message; !strings.Contains(msg, "odd-alice") {
 		t.Errorf("rbac-secrets-access about long: %.300s", msg)
 	}
 	// Aggregation the scan computes itself: Secrets through odd-part-150.
-	if msg := find(cluster.Findings, "rbac-secrets-access", "odd-big").Message; !strings.Contains(msg, "odd-bob") || !strings.Contains(msg, "odd-part-150") {
+	if msg := find(clusterFindings, "rbac-secrets-access", "odd-big").Message; !strings.Contains(msg, "odd-bob") || !strings.Contains(msg, "odd-part-150") {
 		t.Errorf("rbac-secrets-access about odd-big: %.300s", msg)
 	}
 }

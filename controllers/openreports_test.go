@@ -72,7 +72,7 @@ func TestOpenReports(t *testing.T) {
 		for _, ns := range []string{shop, batch} {
 			rep := getOpenReport(t, ns)
 			own := getReport(t, ns, scanName)
-			if diff := cmp.Diff(findingRows(own.Findings), resultRows(rep.Results)); diff != "" {
+			if diff := cmp.Diff(findingRows(own.Checks, own.Objects), resultRows(rep.Results)); diff != "" {
 				t.Errorf("%s: Report results differ from the ScanReport findings (-ScanReport +Report):\n%s", ns, diff)
 			}
 			if rep.Summary.Fail != int(own.Summary.Findings) || rep.Summary.Fail != len(rep.Results) || rep.Summary.Pass+rep.Summary.Skip+rep.Summary.Warn+rep.Summary.Error != 0 {
@@ -107,12 +107,12 @@ func TestOpenReports(t *testing.T) {
 				t.Errorf("ClusterReport result %s is %q, want fail or skip", res.Policy, res.Result)
 			}
 		}
-		if diff := cmp.Diff(findingRows(own.Findings), resultRows(fails)); diff != "" {
+		if diff := cmp.Diff(findingRows(own.Checks, own.Objects), resultRows(fails)); diff != "" {
 			t.Errorf("ClusterReport fail results differ from the ClusterScanReport findings (-ClusterScanReport +ClusterReport):\n%s", diff)
 		}
 		sum := got.Status.Summary
-		if cluster.Summary.Skip != int(sum.ChecksNotEvaluated) || cluster.Summary.Fail != len(own.Findings) {
-			t.Errorf("ClusterReport summary %+v; want skip %d, fail %d", cluster.Summary, sum.ChecksNotEvaluated, len(own.Findings))
+		if cluster.Summary.Skip != int(sum.ChecksNotEvaluated) || cluster.Summary.Fail != len(own.AllFindings()) {
+			t.Errorf("ClusterReport summary %+v; want skip %d, fail %d", cluster.Summary, sum.ChecksNotEvaluated, len(own.AllFindings()))
 		}
 		wantOpenReportMeta(t, &cluster.ObjectMeta, got)
 		if a := cluster.Annotations; a["posture.kubeposture.io/score"] != strconv.Itoa(int(sum.Score)) || a["posture.kubeposture.io/grade"] != sum.Grade {
@@ -142,7 +142,7 @@ func TestOpenReports(t *testing.T) {
 			t.Errorf("%d results, fail %d, omitted %q, maxResults %d; want 1, %d, %d, 1",
 				len(rep.Results), rep.Summary.Fail, rep.Annotations["posture.kubeposture.io/omitted-results"], rep.Configuration.Limits.MaxResults, all, all-1)
 		}
-		if diff := cmp.Diff(findingRows(own.Findings), resultRows(rep.Results)); diff != "" {
+		if diff := cmp.Diff(findingRows(own.Checks, own.Objects), resultRows(rep.Results)); diff != "" {
 			t.Errorf("kept result differs from the ScanReport's kept finding (-ScanReport +Report):\n%s", diff)
 		}
 		wantOpenReportsCondition(t, got, metav1.ConditionTrue, posturev1alpha1.ReasonOpenReportsWritten, "results left out")
@@ -402,12 +402,20 @@ func sortRows(rows []row) []row {
 	return rows
 }
 
-func findingRows(findings []posturev1alpha1.Finding) []row {
-	out := make([]row, 0, len(findings))
-	for _, f := range findings {
-		o := f.Object
-		out = append(out, row{f.CheckID, string(f.Severity), f.Category, f.Title, f.Remediation, strings.Join(f.Benchmarks, "; "),
-			o.APIVersion, o.Kind, o.Namespace, o.Name, o.UID, f.Message})
+// findingRows are a report's findings, each with its check's description.
+func findingRows(checks []posturev1alpha1.ReportCheck, objects []posturev1alpha1.ObjectFindings) []row {
+	described := map[string]posturev1alpha1.ReportCheck{}
+	for _, c := range checks {
+		described[c.ID] = c
+	}
+	var out []row
+	for _, of := range objects {
+		o := of.Object
+		for _, f := range of.Findings {
+			c := described[f.CheckID]
+			out = append(out, row{f.CheckID, string(f.Severity), c.Category, c.Title, c.Remediation, strings.Join(c.Benchmarks, "; "),
+				o.APIVersion, o.Kind, o.Namespace, o.Name, o.UID, f.Message})
+		}
 	}
 	return sortRows(out)
 }

@@ -83,18 +83,18 @@ func TestParityOperatorAndCLI(t *testing.T) {
 	scan.Spec.MaxFindingsPerReport = 2000
 	create(t, scan)
 	waitScanned(t, "parity", nil)
-	var got []posturev1alpha1.Finding
+	var got []posturev1alpha1.ObjectFinding
 	for _, ns := range include {
 		rep := &posturev1alpha1.ScanReport{}
 		if err := k8sClient.Get(testCtx, types.NamespacedName{Namespace: ns, Name: "parity"}, rep); err == nil {
-			got = append(got, rep.Findings...)
+			got = append(got, rep.AllFindings()...)
 		}
 	}
 	cluster := &posturev1alpha1.ClusterScanReport{}
 	if err := k8sClient.Get(testCtx, types.NamespacedName{Name: "parity"}, cluster); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range cluster.Findings {
+	for _, f := range cluster.AllFindings() {
 		if f.Object.Kind == "Namespace" && namespaces[f.Object.Name] {
 			got = append(got, f)
 		}

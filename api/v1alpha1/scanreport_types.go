@@ -23,20 +23,6 @@ const (
 	SeverityInfo     Severity = "info"
 )
 
-// Result of judging one object with one check.
-// +kubebuilder:validation:Enum=pass;fail;manual;not-evaluated;skip;error
-type Result string
-
-// The results. Only pass is a pass: manual, not-evaluated, skip and error never count as one.
-const (
-	ResultPass         Result = "pass"
-	ResultFail         Result = "fail"
-	ResultManual       Result = "manual"
-	ResultNotEvaluated Result = "not-evaluated"
-	ResultSkip         Result = "skip"
-	ResultError        Result = "error"
-)
-
 // ObjectReference names the object a finding is about: the object the user
 // wrote (a Deployment, not the ReplicaSets and Pods it made).
 type ObjectReference struct {
@@ -59,11 +45,12 @@ type ObjectReference struct {
 	UID string `json:"uid,omitempty"`
 }
 
-// Finding is the result of one check on one object.
-type Finding struct {
-	// checkID is the stable ID of the check (docs/checks.md).
+// ReportCheck describes, once per report, a check that failed on objects the
+// report is about: what findings refer to by checkID.
+type ReportCheck struct {
+	// id is the stable ID of the check (docs/checks.md).
 	// +kubebuilder:validation:MaxLength=63
-	CheckID string `json:"checkID"`
+	ID string `json:"id"`
 	// title of the check.
 	// +kubebuilder:validation:MaxLength=256
 	Title string `json:"title"`
@@ -72,23 +59,61 @@ type Finding struct {
 	// category of the check, such as workload, rbac or network.
 	// +kubebuilder:validation:MaxLength=63
 	Category string `json:"category"`
-	// result of the check on the object.
-	Result Result `json:"result"`
 	// benchmarks are the benchmark controls the check implements, such as
 	// "CIS 1.12 5.1.1" or "PSS baseline: privileged".
 	// +optional
 	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=128
 	Benchmarks []string `json:"benchmarks,omitempty"`
-	// object the finding is about.
-	Object ObjectReference `json:"object"`
+	// remediation says how to fix a failure of the check.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Remediation string `json:"remediation,omitempty"`
+	// failed is the number of objects the check failed on, including those
+	// whose finding was left out of the report.
+	Failed int32 `json:"failed"`
+}
+
+// Finding is a failure of one check on the object it is listed under.
+type Finding struct {
+	// checkID is the ID of the check that failed, described in the report's checks.
+	// +kubebuilder:validation:MaxLength=63
+	CheckID string `json:"checkID"`
+	// severity of the check.
+	Severity Severity `json:"severity"`
 	// message says what was found, with the field path and offending value
 	// as evidence. It never holds a secret value.
 	// +kubebuilder:validation:MaxLength=2048
 	Message string `json:"message"`
-	// remediation says how to fix it.
-	// +optional
-	// +kubebuilder:validation:MaxLength=1024
-	Remediation string `json:"remediation,omitempty"`
+}
+
+// ObjectFindings are the findings about one object.
+type ObjectFindings struct {
+	// object the findings are about.
+	Object ObjectReference `json:"object"`
+	// findings about the object, most severe first.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=256
+	Findings []Finding `json:"findings"`
+}
+
+// ObjectFinding is one finding with the object it is about: a report's
+// findings as one list (ScanReport.AllFindings). It is not part of the API.
+// +kubebuilder:object:generate=false
+type ObjectFinding struct {
+	Object ObjectReference
+	Finding
+}
+
+// allFindings lists objects' findings in report order.
+func allFindings(objects []ObjectFindings) []ObjectFinding {
+	var out []ObjectFinding
+	for i := range objects {
+		for _, f := range objects[i].Findings {
+			out = append(out, ObjectFinding{Object: objects[i].Object, Finding: f})
+		}
+	}
+	return out
 }
 
 // ReportSummary totals one report.
@@ -122,11 +147,21 @@ type ScanReport struct {
 	Scan string `json:"scan"`
 	// summary of the findings about this namespace.
 	Summary ReportSummary `json:"summary"`
-	// findings about this namespace's objects, most severe first.
+	// checks that failed on objects of this namespace, most severe first:
+	// what findings refer to by checkID.
+	// +optional
+	// +kubebuilder:validation:MaxItems=512
+	Checks []ReportCheck `json:"checks,omitempty"`
+	// objects of this namespace with findings, the object with the most
+	// severe finding first; at most maxFindingsPerReport findings in all.
 	// +optional
 	// +kubebuilder:validation:MaxItems=2000
-	Findings []Finding `json:"findings,omitempty"`
+	Objects []ObjectFindings `json:"objects,omitempty"`
 }
+
+// AllFindings returns the report's findings as one list, each with its
+// object, in report order.
+func (r *ScanReport) AllFindings() []ObjectFinding { return allFindings(r.Objects) }
 
 // ScanReportList is a list of ScanReports.
 // +kubebuilder:object:root=true
@@ -161,11 +196,21 @@ type ClusterScanReport struct {
 	// namespaces is the number of namespaces in scope.
 	// +optional
 	Namespaces int32 `json:"namespaces,omitempty"`
-	// findings about cluster-scoped objects, most severe first.
+	// checks that failed on cluster-scoped objects, most severe first: what
+	// findings refer to by checkID.
+	// +optional
+	// +kubebuilder:validation:MaxItems=512
+	Checks []ReportCheck `json:"checks,omitempty"`
+	// objects (cluster-scoped) with findings, the object with the most severe
+	// finding first; at most maxFindingsPerReport findings in all.
 	// +optional
 	// +kubebuilder:validation:MaxItems=2000
-	Findings []Finding `json:"findings,omitempty"`
+	Objects []ObjectFindings `json:"objects,omitempty"`
 }
+
+// AllFindings returns the report's findings as one list, each with its
+// object, in report order.
+func (r *ClusterScanReport) AllFindings() []ObjectFinding { return allFindings(r.Objects) }
 
 // ClusterScanReportList is a list of ClusterScanReports.
 // +kubebuilder:object:root=true

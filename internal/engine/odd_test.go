@@ -95,11 +95,11 @@ func (s *scanned) none(t *testing.T, name string, ids ...string) {
 }
 
 // apiFinding returns the report's copy of the finding of check id about name.
-func (s *scanned) apiFinding(t *testing.T, id, ns, name string) posturev1alpha1.Finding {
+func (s *scanned) apiFinding(t *testing.T, id, ns, name string) posturev1alpha1.ObjectFinding {
 	t.Helper()
-	all := s.set.Cluster.Findings
+	all := s.set.Cluster.AllFindings()
 	for _, r := range s.set.Namespaced {
-		all = append(all, r.Findings...)
+		all = append(all, r.AllFindings()...)
 	}
 	for _, f := range all {
 		if f.CheckID == id && f.Object.Namespace == ns && f.Object.Name == name {
@@ -107,7 +107,7 @@ func (s *scanned) apiFinding(t *testing.T, id, ns, name string) posturev1alpha1.
 		}
 	}
 	t.Fatalf("no %s finding about %s/%s in the reports", id, ns, name)
-	return posturev1alpha1.Finding{}
+	return posturev1alpha1.ObjectFinding{}
 }
 
 // containerChecks judge containers: a pod template without any has nothing for them to find.
@@ -191,7 +191,7 @@ func TestOddObjects(t *testing.T) {
 				if len(f.Message) > 2048 || !strings.HasSuffix(f.Message, "...") {
 					t.Errorf("report message is %d bytes, want cut to at most 2048 with \"...\": %.100s", len(f.Message), f.Message)
 				}
-				if n := len(r.set.Namespaced[0].Findings); n > len(checks.Default.All()) {
+				if n := len(r.set.Namespaced[0].AllFindings()); n > len(checks.Default.All()) {
 					t.Errorf("%d findings for one workload; at most one per check", n)
 				}
 			},
@@ -445,16 +445,16 @@ func scanOdd(t *testing.T, tc oddCase) *scanned {
 			t.Errorf("check %s not evaluated (missing %v) though every kind was read", o.Check.ID, o.MissingKinds)
 		}
 	}
-	checkReport(t, "ClusterScanReport", r.set.Cluster, r.set.Cluster.Findings, nil)
+	checkReport(t, "ClusterScanReport", r.set.Cluster, r.set.Cluster.Objects, nil)
 	for _, rep := range r.set.Namespaced {
-		checkReport(t, "ScanReport "+rep.Namespace, rep, rep.Findings, &rep.Summary)
+		checkReport(t, "ScanReport "+rep.Namespace, rep, rep.Objects, &rep.Summary)
 	}
 	return r
 }
 
 // checkReport checks the bounds every report keeps: size, message lengths,
 // valid UTF-8, and findings kept plus left out adding up to the total.
-func checkReport(t *testing.T, what string, obj any, findings []posturev1alpha1.Finding, sum *posturev1alpha1.ReportSummary) {
+func checkReport(t *testing.T, what string, obj any, objects []posturev1alpha1.ObjectFindings, sum *posturev1alpha1.ReportSummary) {
 	t.Helper()
 	data, err := json.Marshal(obj)
 	if err != nil {
@@ -463,21 +463,33 @@ func checkReport(t *testing.T, what string, obj any, findings []posturev1alpha1.
 	if len(data) > etcdLimit {
 		t.Errorf("%s is %d bytes, over etcd's %d", what, len(data), etcdLimit)
 	}
-	if len(findings) > report.DefaultMaxFindings {
-		t.Errorf("%s keeps %d findings, over the default cap %d", what, len(findings), report.DefaultMaxFindings)
+	kept := 0
+	bySeverity := func(a, b posturev1alpha1.Finding) int {
+		return checks.Severity(b.Severity).Rank() - checks.Severity(a.Severity).Rank()
 	}
-	for _, f := range findings {
-		if len(f.Message) > 2048 || !utf8.ValidString(f.Message) {
-			t.Errorf("%s: %s message of %d bytes (valid UTF-8: %t)", what, f.CheckID, len(f.Message), utf8.ValidString(f.Message))
+	for i, o := range objects {
+		kept += len(o.Findings)
+		if len(o.Findings) == 0 || len(o.Findings) > report.MaxFindingsPerObject {
+			t.Errorf("%s: %d findings about %s", what, len(o.Findings), o.Object.Name)
+			continue
+		}
+		for _, f := range o.Findings {
+			if len(f.Message) > 2048 || !utf8.ValidString(f.Message) {
+				t.Errorf("%s: %s message of %d bytes (valid UTF-8: %t)", what, f.CheckID, len(f.Message), utf8.ValidString(f.Message))
+			}
+		}
+		if !slices.IsSortedFunc(o.Findings, bySeverity) {
+			t.Errorf("%s: the findings about %s are not most severe first", what, o.Object.Name)
+		}
+		if i > 0 && bySeverity(objects[i-1].Findings[0], o.Findings[0]) > 0 {
+			t.Errorf("%s: objects are not in the order of their most severe finding", what)
 		}
 	}
-	if sum != nil && int(sum.Findings) != len(findings)+int(sum.Omitted) {
-		t.Errorf("%s: %d findings kept + %d left out != %d in all", what, len(findings), sum.Omitted, sum.Findings)
+	if kept > report.DefaultMaxFindings {
+		t.Errorf("%s keeps %d findings, over the default cap %d", what, kept, report.DefaultMaxFindings)
 	}
-	if !slices.IsSortedFunc(findings, func(a, b posturev1alpha1.Finding) int {
-		return checks.Severity(b.Severity).Rank() - checks.Severity(a.Severity).Rank()
-	}) {
-		t.Errorf("%s: findings are not most severe first", what)
+	if sum != nil && int(sum.Findings) != kept+int(sum.Omitted) {
+		t.Errorf("%s: %d findings kept + %d left out != %d in all", what, kept, sum.Omitted, sum.Findings)
 	}
 }
 

@@ -1,9 +1,11 @@
 // Package report turns a scan's outcomes into ScanReport objects (one per
 // namespace with findings) and one ClusterScanReport. Output is
 // deterministic: findings are sorted, and each report carries a hash of its
-// content so that an unchanged cluster causes no write. Every report is
-// bounded: at most MaxFindings findings and about MaxBytes of findings, the
-// most severe kept, the number left out recorded.
+// content so that an unchanged cluster causes no write. Findings are grouped
+// by object, and each check a report mentions is described once, so that a
+// report is as small for the API server to validate and store as it can be.
+// Every report is bounded: at most MaxFindings findings and about MaxBytes
+// in all, the most severe kept, the number left out recorded.
 package report
 
 import (
@@ -18,6 +20,7 @@ import (
 	posturev1alpha1 "github.com/kubeposture/kubeposture/api/v1alpha1"
 	"github.com/kubeposture/kubeposture/internal/benchmarks"
 	"github.com/kubeposture/kubeposture/internal/checks"
+	"github.com/kubeposture/kubeposture/internal/inventory"
 	"github.com/kubeposture/kubeposture/internal/score"
 )
 
@@ -55,7 +58,7 @@ func Build(scan *posturev1alpha1.ClusterScan, outcomes []checks.Outcome, opts Op
 	if opts.MaxFindings <= 0 {
 		opts.MaxFindings = DefaultMaxFindings
 	}
-	byNS := map[string][]posturev1alpha1.Finding{}
+	byNS := map[string][]*checks.Finding{}
 	for i := range outcomes {
 		o := &outcomes[i]
 		if !o.Evaluated {
@@ -63,7 +66,7 @@ func Build(scan *posturev1alpha1.ClusterScan, outcomes []checks.Outcome, opts Op
 		}
 		for j := range o.Findings {
 			f := &o.Findings[j]
-			byNS[f.Object.Namespace] = append(byNS[f.Object.Namespace], toAPI(f))
+			byNS[f.Object.Namespace] = append(byNS[f.Object.Namespace], f)
 		}
 	}
 
@@ -76,10 +79,14 @@ func Build(scan *posturev1alpha1.ClusterScan, outcomes []checks.Outcome, opts Op
 		Namespaces: int32(opts.Namespaces),
 	}
 	// The cluster report's summary is of the whole scan; its findings are the cluster-scoped ones.
-	cluster.Findings, cluster.Summary = bound(byNS[""], all, opts.TotalResources, opts.MaxFindings)
-	cluster.Summary.Findings = int32(all.Findings)
-	cluster.Summary.Omitted = int32(len(byNS[""]) - len(cluster.Findings))
-	setHash(&cluster.ObjectMeta, cluster.Scan, cluster.Summary, cluster.Namespaces, cluster.Findings)
+	var kept int
+	cluster.Checks, cluster.Objects, kept = bound(byNS[""], opts.MaxFindings)
+	cluster.Summary = posturev1alpha1.ReportSummary{
+		ScanSummary: APISummary(all, opts.TotalResources),
+		Findings:    int32(all.Findings),
+		Omitted:     int32(len(byNS[""]) - kept),
+	}
+	setHash(&cluster.ObjectMeta, cluster.Scan, cluster.Summary, cluster.Namespaces, cluster.Checks, cluster.Objects)
 	set.Cluster = cluster
 
 	namespaces := make([]string, 0, len(byNS))
@@ -96,8 +103,13 @@ func Build(scan *posturev1alpha1.ClusterScan, outcomes []checks.Outcome, opts Op
 			ObjectMeta: metav1.ObjectMeta{Name: scan.Name, Namespace: ns, Labels: map[string]string{posturev1alpha1.LabelScan: scan.Name}},
 			Scan:       scan.Name,
 		}
-		r.Findings, r.Summary = bound(byNS[ns], summaries[ns], opts.Resources[ns], opts.MaxFindings)
-		setHash(&r.ObjectMeta, r.Scan, r.Summary, 0, r.Findings)
+		r.Checks, r.Objects, kept = bound(byNS[ns], opts.MaxFindings)
+		r.Summary = posturev1alpha1.ReportSummary{
+			ScanSummary: APISummary(summaries[ns], opts.Resources[ns]),
+			Findings:    int32(len(byNS[ns])),
+			Omitted:     int32(len(byNS[ns]) - kept),
+		}
+		setHash(&r.ObjectMeta, r.Scan, r.Summary, 0, r.Checks, r.Objects)
 		set.Namespaced = append(set.Namespaced, r)
 	}
 	return set
@@ -118,36 +130,90 @@ func APISummary(s score.Summary, resources int) posturev1alpha1.ScanSummary {
 	}
 }
 
-// bound sorts findings most severe first and keeps what fits.
-func bound(findings []posturev1alpha1.Finding, s score.Summary, resources, maxFindings int) ([]posturev1alpha1.Finding, posturev1alpha1.ReportSummary) {
+// MaxFindingsPerObject bounds the findings listed under one object, as the
+// CRD does; any more are left out and counted as omitted.
+const MaxFindingsPerObject = 256
+
+// bound describes the checks that failed, and keeps the most severe findings
+// that fit (at most maxFindings, about MaxBytes in all), grouped by object:
+// objects in the order of their most severe finding, each object's findings
+// most severe first. It returns how many findings it kept.
+func bound(findings []*checks.Finding, maxFindings int) ([]posturev1alpha1.ReportCheck, []posturev1alpha1.ObjectFindings, int) {
+	if len(findings) == 0 {
+		return nil, nil, 0
+	}
 	slices.SortFunc(findings, compareFindings)
-	kept, size := 0, 0
-	for kept < len(findings) && kept < maxFindings {
-		size += approxSize(&findings[kept])
-		if size > MaxBytes {
+	described := describeChecks(findings)
+	size := 0
+	for i := range described {
+		size += checkSize(&described[i])
+	}
+
+	var objects []posturev1alpha1.ObjectFindings
+	at := map[inventory.ObjectRef]int{} // index in objects
+	kept := 0
+	for _, f := range findings {
+		if kept == maxFindings {
 			break
 		}
+		i, listed := at[f.Object]
+		if listed && len(objects[i].Findings) == MaxFindingsPerObject {
+			continue
+		}
+		add := findingSize(f)
+		if !listed {
+			add += objectSize(&f.Object)
+		}
+		if size+add > MaxBytes {
+			break
+		}
+		size += add
+		if !listed {
+			i = len(objects)
+			at[f.Object] = i
+			objects = append(objects, posturev1alpha1.ObjectFindings{Object: apiRef(&f.Object)})
+		}
+		objects[i].Findings = append(objects[i].Findings, posturev1alpha1.Finding{
+			CheckID:  f.Check.ID,
+			Severity: posturev1alpha1.Severity(f.Check.Severity),
+			Message:  Truncate(f.Message, 2048),
+		})
 		kept++
 	}
-	sum := posturev1alpha1.ReportSummary{
-		ScanSummary: APISummary(s, resources),
-		Findings:    int32(len(findings)),
-		Omitted:     int32(len(findings) - kept),
-	}
-	if kept == 0 {
-		return nil, sum
-	}
-	return slices.Clip(findings[:kept]), sum
+	return described, objects, kept
 }
 
-func severityRank(s posturev1alpha1.Severity) int {
-	return checks.Severity(s).Rank()
+// describeChecks describes every check of findings (sorted by
+// compareFindings, so most severe first) once, with the number of objects
+// it failed on.
+func describeChecks(findings []*checks.Finding) []posturev1alpha1.ReportCheck {
+	var out []posturev1alpha1.ReportCheck
+	objects := map[inventory.ObjectRef]bool{}
+	for _, f := range findings {
+		if n := len(out); n == 0 || out[n-1].ID != f.Check.ID {
+			c := f.Check
+			out = append(out, posturev1alpha1.ReportCheck{
+				ID:          c.ID,
+				Title:       Truncate(c.Title, 256),
+				Severity:    posturev1alpha1.Severity(c.Severity),
+				Category:    string(c.Category),
+				Benchmarks:  benchmarks.References(c.ID),
+				Remediation: Truncate(c.Remediation, 1024),
+			})
+			clear(objects)
+		}
+		if !objects[f.Object] {
+			objects[f.Object] = true
+			out[len(out)-1].Failed++
+		}
+	}
+	return out
 }
 
-func compareFindings(a, b posturev1alpha1.Finding) int {
+func compareFindings(a, b *checks.Finding) int {
 	return cmp.Or(
-		cmp.Compare(severityRank(b.Severity), severityRank(a.Severity)),
-		cmp.Compare(a.CheckID, b.CheckID),
+		cmp.Compare(b.Check.Severity.Rank(), a.Check.Severity.Rank()),
+		cmp.Compare(a.Check.ID, b.Check.ID),
 		cmp.Compare(a.Object.Namespace, b.Object.Namespace),
 		cmp.Compare(a.Object.Kind, b.Object.Kind),
 		cmp.Compare(a.Object.Name, b.Object.Name),
@@ -157,11 +223,24 @@ func compareFindings(a, b posturev1alpha1.Finding) int {
 	)
 }
 
-// approxSize is an upper bound of a finding's size in JSON.
-func approxSize(f *posturev1alpha1.Finding) int {
-	n := 256 + jsonLen(f.CheckID) + jsonLen(f.Title) + jsonLen(f.Category) + jsonLen(f.Message) + jsonLen(f.Remediation) +
-		jsonLen(f.Object.APIVersion) + jsonLen(f.Object.Kind) + jsonLen(f.Object.Namespace) + jsonLen(f.Object.Name) + jsonLen(f.Object.UID)
-	for _, b := range f.Benchmarks {
+func apiRef(o *inventory.ObjectRef) posturev1alpha1.ObjectReference {
+	return posturev1alpha1.ObjectReference{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: string(o.UID)}
+}
+
+// findingSize, objectSize and checkSize are upper bounds of the size in
+// JSON of a finding, of an object's entry without its findings, and of a
+// check's description.
+func findingSize(f *checks.Finding) int {
+	return 64 + jsonLen(f.Check.ID) + min(jsonLen(f.Message), 6*2048)
+}
+
+func objectSize(o *inventory.ObjectRef) int {
+	return 128 + jsonLen(o.APIVersion) + jsonLen(o.Kind) + jsonLen(o.Namespace) + jsonLen(o.Name) + jsonLen(string(o.UID))
+}
+
+func checkSize(c *posturev1alpha1.ReportCheck) int {
+	n := 160 + jsonLen(c.ID) + jsonLen(c.Title) + jsonLen(c.Category) + jsonLen(c.Remediation)
+	for _, b := range c.Benchmarks {
 		n += jsonLen(b) + 4
 	}
 	return n
@@ -183,27 +262,6 @@ func jsonLen(s string) int {
 		}
 	}
 	return n
-}
-
-func toAPI(f *checks.Finding) posturev1alpha1.Finding {
-	c := f.Check
-	return posturev1alpha1.Finding{
-		CheckID:    c.ID,
-		Title:      c.Title,
-		Severity:   posturev1alpha1.Severity(c.Severity),
-		Category:   string(c.Category),
-		Result:     posturev1alpha1.ResultFail,
-		Benchmarks: benchmarks.References(c.ID),
-		Object: posturev1alpha1.ObjectReference{
-			APIVersion: f.Object.APIVersion,
-			Kind:       f.Object.Kind,
-			Namespace:  f.Object.Namespace,
-			Name:       f.Object.Name,
-			UID:        string(f.Object.UID),
-		},
-		Message:     Truncate(f.Message, 2048),
-		Remediation: Truncate(c.Remediation, 1024),
-	}
 }
 
 // Truncate shortens s to at most n bytes, cut on a rune boundary, marking the cut with "...".

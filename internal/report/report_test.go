@@ -66,7 +66,7 @@ func outcome(c *checks.Check, judgedIn map[string]int, findings ...checks.Findin
 }
 
 // keys renders findings as "checkID ns/kind/name: message", in order.
-func keys(fs []posturev1alpha1.Finding) []string {
+func keys(fs []posturev1alpha1.ObjectFinding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, fmt.Sprintf("%s %s/%s/%s: %s", f.CheckID, f.Object.Namespace, f.Object.Kind, f.Object.Name, f.Message))
@@ -98,21 +98,23 @@ func TestBuildSortsFindings(t *testing.T) {
 		),
 		outcome(critCheck, map[string]int{"app": 3}, finding(critCheck, objRef("app", "Deployment", "c"), "priv")),
 	}
+	// Objects in the order of their most severe finding, each object's
+	// findings most severe first.
 	wantKeys := []string{
 		"pss-privileged app/Deployment/c: priv",
 		"pss-host-namespaces app/DaemonSet/z: ns",
 		"pss-host-namespaces app/Deployment/a: ns 1",
 		"pss-host-namespaces app/Deployment/a: ns 2",
+		"pss-seccomp-profile-restricted app/Deployment/a: low",
 		"pss-host-namespaces app/Deployment/z: ns",
 		"pss-host-path-volumes app/Deployment/b: path",
 		"netpol-namespace-without-policy app/Deployment/b: medium",
-		"pss-seccomp-profile-restricted app/Deployment/a: low",
 	}
 	set := Build(testScan(), outcomes, Options{})
 	if len(set.Namespaced) != 1 {
 		t.Fatalf("got %d ScanReports, want 1", len(set.Namespaced))
 	}
-	if diff := cmp.Diff(wantKeys, keys(set.Namespaced[0].Findings)); diff != "" {
+	if diff := cmp.Diff(wantKeys, keys(set.Namespaced[0].AllFindings())); diff != "" {
 		t.Errorf("findings order mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -130,15 +132,22 @@ func TestBuildSplitsByNamespace(t *testing.T) {
 		outcome(lowCheck, map[string]int{"a": 2, "c": 2}, finding(lowCheck, objRef("a", "Deployment", "api"), "no seccomp")),
 	}
 	opts := Options{Resources: map[string]int{"a": 5, "b": 3, "c": 2, "": 3}, TotalResources: 13, Namespaces: 3}
-	apiFinding := func(c *checks.Check, obj inventory.ObjectRef, msg string) posturev1alpha1.Finding {
-		return posturev1alpha1.Finding{
-			CheckID: c.ID, Title: c.Title, Severity: posturev1alpha1.Severity(c.Severity), Category: string(c.Category),
-			Result: posturev1alpha1.ResultFail, Benchmarks: benchmarks.References(c.ID),
+	described := func(c *checks.Check, failed int32) posturev1alpha1.ReportCheck {
+		return posturev1alpha1.ReportCheck{
+			ID: c.ID, Title: c.Title, Severity: posturev1alpha1.Severity(c.Severity), Category: string(c.Category),
+			Benchmarks: benchmarks.References(c.ID), Remediation: c.Remediation, Failed: failed,
+		}
+	}
+	on := func(obj inventory.ObjectRef, fs ...posturev1alpha1.Finding) posturev1alpha1.ObjectFindings {
+		return posturev1alpha1.ObjectFindings{
 			Object: posturev1alpha1.ObjectReference{
 				APIVersion: obj.APIVersion, Kind: obj.Kind, Namespace: obj.Namespace, Name: obj.Name, UID: string(obj.UID),
 			},
-			Message: msg, Remediation: c.Remediation,
+			Findings: fs,
 		}
+	}
+	apiFinding := func(c *checks.Check, msg string) posturev1alpha1.Finding {
+		return posturev1alpha1.Finding{CheckID: c.ID, Severity: posturev1alpha1.Severity(c.Severity), Message: msg}
 	}
 	meta := func(ns string) metav1.ObjectMeta {
 		return metav1.ObjectMeta{Name: "nightly", Namespace: ns, Labels: map[string]string{posturev1alpha1.LabelScan: "nightly"}}
@@ -154,9 +163,10 @@ func TestBuildSplitsByNamespace(t *testing.T) {
 				ScanSummary: posturev1alpha1.ScanSummary{Score: 69, Grade: "D", Critical: 1, Medium: 2, Low: 1, ResourcesScanned: 13, ChecksEvaluated: 3},
 				Findings:    4,
 			},
-			Findings: []posturev1alpha1.Finding{
-				apiFinding(medCheck, objRef("", "Namespace", "a"), "no policy"),
-				apiFinding(medCheck, objRef("", "Namespace", "b"), "no policy"),
+			Checks: []posturev1alpha1.ReportCheck{described(medCheck, 2)},
+			Objects: []posturev1alpha1.ObjectFindings{
+				on(objRef("", "Namespace", "a"), apiFinding(medCheck, "no policy")),
+				on(objRef("", "Namespace", "b"), apiFinding(medCheck, "no policy")),
 			},
 		},
 		Namespaced: []*posturev1alpha1.ScanReport{
@@ -169,7 +179,8 @@ func TestBuildSplitsByNamespace(t *testing.T) {
 					ScanSummary: posturev1alpha1.ScanSummary{Score: 95, Grade: "A", Low: 1, ResourcesScanned: 5, ChecksEvaluated: 3},
 					Findings:    1,
 				},
-				Findings: []posturev1alpha1.Finding{apiFinding(lowCheck, objRef("a", "Deployment", "api"), "no seccomp")},
+				Checks:  []posturev1alpha1.ReportCheck{described(lowCheck, 1)},
+				Objects: []posturev1alpha1.ObjectFindings{on(objRef("a", "Deployment", "api"), apiFinding(lowCheck, "no seccomp"))},
 			},
 			// b: critical 1/2 -> 50.
 			{
@@ -180,7 +191,8 @@ func TestBuildSplitsByNamespace(t *testing.T) {
 					ScanSummary: posturev1alpha1.ScanSummary{Score: 50, Grade: "F", Critical: 1, ResourcesScanned: 3, ChecksEvaluated: 3},
 					Findings:    1,
 				},
-				Findings: []posturev1alpha1.Finding{apiFinding(critCheck, objRef("b", "Deployment", "web"), "privileged")},
+				Checks:  []posturev1alpha1.ReportCheck{described(critCheck, 1)},
+				Objects: []posturev1alpha1.ObjectFindings{on(objRef("b", "Deployment", "web"), apiFinding(critCheck, "privileged"))},
 			},
 		},
 	}
@@ -215,8 +227,8 @@ func TestBuildNoFindings(t *testing.T) {
 	if diff := cmp.Diff(wantSummary, set.Cluster.Summary); diff != "" {
 		t.Errorf("cluster summary mismatch (-want +got):\n%s", diff)
 	}
-	if set.Cluster.Findings != nil {
-		t.Errorf("cluster findings = %v, want nil", set.Cluster.Findings)
+	if set.Cluster.Objects != nil || set.Cluster.Checks != nil {
+		t.Errorf("cluster objects = %v, checks = %v, want nil", set.Cluster.Objects, set.Cluster.Checks)
 	}
 }
 
@@ -293,10 +305,10 @@ func TestBuildMaxFindings(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			set := Build(testScan(), tc.outcomes, Options{MaxFindings: tc.maxFindings})
 			r := namespacedReport(t, set, "app")
-			if got := len(r.Findings); got != tc.wantKept {
+			if got := len(r.AllFindings()); got != tc.wantKept {
 				t.Errorf("kept %d findings, want %d", got, tc.wantKept)
 			}
-			if diff := cmp.Diff(tc.wantFirst, keys(r.Findings)[:min(len(tc.wantFirst), len(r.Findings))]); diff != "" {
+			if diff := cmp.Diff(tc.wantFirst, keys(r.AllFindings())[:min(len(tc.wantFirst), len(r.AllFindings()))]); diff != "" {
 				t.Errorf("first findings mismatch (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tc.wantSummary, r.Summary); diff != "" {
@@ -324,7 +336,7 @@ func TestBuildMaxFindingsCluster(t *testing.T) {
 	}
 	set := Build(testScan(), outcomes, Options{MaxFindings: 2})
 	wantClusterKeys := []string{"pss-privileged /ClusterRoleBinding/crb: m", "netpol-namespace-without-policy /Namespace/n1: m"}
-	if diff := cmp.Diff(wantClusterKeys, keys(set.Cluster.Findings)); diff != "" {
+	if diff := cmp.Diff(wantClusterKeys, keys(set.Cluster.AllFindings())); diff != "" {
 		t.Errorf("cluster findings mismatch (-want +got):\n%s", diff)
 	}
 	if got, want := set.Cluster.Summary.Findings, int32(6); got != want {
@@ -334,7 +346,7 @@ func TestBuildMaxFindingsCluster(t *testing.T) {
 		t.Errorf("cluster Summary.Omitted = %d, want %d", got, want)
 	}
 	r := namespacedReport(t, set, "app")
-	if got, want := keys(r.Findings), []string{"pss-privileged app/Deployment/d1: m", "pss-privileged app/Deployment/d2: m"}; !slices.Equal(got, want) {
+	if got, want := keys(r.AllFindings()), []string{"pss-privileged app/Deployment/d1: m", "pss-privileged app/Deployment/d2: m"}; !slices.Equal(got, want) {
 		t.Errorf("app findings = %q, want %q", got, want)
 	}
 	if r.Summary.Findings != 3 || r.Summary.Omitted != 1 || r.Summary.Critical != 3 {
@@ -382,10 +394,10 @@ func TestBuildByteBound(t *testing.T) {
 			var summary posturev1alpha1.ReportSummary
 			var kept int
 			if tc.ns == "" {
-				obj, summary, kept = set.Cluster, set.Cluster.Summary, len(set.Cluster.Findings)
+				obj, summary, kept = set.Cluster, set.Cluster.Summary, len(set.Cluster.AllFindings())
 			} else {
 				r := namespacedReport(t, set, tc.ns)
-				obj, summary, kept = r, r.Summary, len(r.Findings)
+				obj, summary, kept = r, r.Summary, len(r.AllFindings())
 			}
 			data, err := json.Marshal(obj)
 			if err != nil {
@@ -622,12 +634,55 @@ func TestBuildTruncates(t *testing.T) {
 	c.Remediation = strings.Repeat("é", 600) // 1200 bytes
 	msg := strings.Repeat("€", 1000)         // 3000 bytes
 	set := Build(testScan(), []checks.Outcome{outcome(c, map[string]int{"app": 1}, finding(c, objRef("app", "Deployment", "web"), msg))}, Options{})
-	f := namespacedReport(t, set, "app").Findings[0]
-	if want := strings.Repeat("€", 681) + "..."; f.Message != want {
-		t.Errorf("Message is %d bytes, want %d (681 runes and ...)", len(f.Message), len(want))
+	r := namespacedReport(t, set, "app")
+	if want := strings.Repeat("€", 681) + "..."; r.Objects[0].Findings[0].Message != want {
+		t.Errorf("Message is %d bytes, want %d (681 runes and ...)", len(r.Objects[0].Findings[0].Message), len(want))
 	}
-	if want := strings.Repeat("é", 510) + "..."; f.Remediation != want {
-		t.Errorf("Remediation is %d bytes, want %d (510 runes and ...)", len(f.Remediation), len(want))
+	if want := strings.Repeat("é", 510) + "..."; r.Checks[0].Remediation != want {
+		t.Errorf("Remediation is %d bytes, want %d (510 runes and ...)", len(r.Checks[0].Remediation), len(want))
+	}
+}
+
+// TestBuildGroupsByObject checks that findings are listed under their
+// object, that each check is described once with the number of objects it
+// failed on (counting those left out), and that an object lists at most
+// MaxFindingsPerObject findings.
+func TestBuildGroupsByObject(t *testing.T) {
+	web, api := objRef("app", "Deployment", "web"), objRef("app", "Deployment", "api")
+	var many []checks.Finding // more findings of one check on one object than an object lists
+	for i := range MaxFindingsPerObject + 10 {
+		many = append(many, finding(lowCheck, api, fmt.Sprintf("rule %03d", i)))
+	}
+	outcomes := []checks.Outcome{
+		outcome(critCheck, map[string]int{"app": 2}, finding(critCheck, web, "privileged")),
+		outcome(medCheck, map[string]int{"app": 2}, finding(medCheck, api, "no policy"), finding(medCheck, web, "no policy")),
+		outcome(lowCheck, map[string]int{"app": 2}, many...),
+	}
+	set := Build(testScan(), outcomes, Options{MaxFindings: 2000})
+	r := namespacedReport(t, set, "app")
+
+	var gotChecks []string
+	for _, c := range r.Checks {
+		gotChecks = append(gotChecks, fmt.Sprintf("%s %s failed=%d", c.ID, c.Severity, c.Failed))
+	}
+	wantChecks := []string{"pss-privileged critical failed=1", "netpol-namespace-without-policy medium failed=2", "pss-seccomp-profile-restricted low failed=1"}
+	if diff := cmp.Diff(wantChecks, gotChecks); diff != "" {
+		t.Errorf("checks mismatch (-want +got):\n%s", diff)
+	}
+	if len(r.Objects) != 2 || r.Objects[0].Object.Name != "web" || r.Objects[1].Object.Name != "api" {
+		t.Fatalf("objects = %v, want web (the most severe finding) then api", r.Objects)
+	}
+	if got := keys(set.Namespaced[0].AllFindings())[:3]; !slices.Equal(got, []string{
+		"pss-privileged app/Deployment/web: privileged", "netpol-namespace-without-policy app/Deployment/web: no policy",
+		"netpol-namespace-without-policy app/Deployment/api: no policy",
+	}) {
+		t.Errorf("first findings = %q", got)
+	}
+	if got := len(r.Objects[1].Findings); got != MaxFindingsPerObject {
+		t.Errorf("api lists %d findings, want %d", got, MaxFindingsPerObject)
+	}
+	if r.Summary.Findings != int32(3+len(many)) || r.Summary.Omitted != int32(len(many)+1-MaxFindingsPerObject) {
+		t.Errorf("summary findings/omitted = %d/%d, want %d/%d", r.Summary.Findings, r.Summary.Omitted, 3+len(many), len(many)+1-MaxFindingsPerObject)
 	}
 }
 

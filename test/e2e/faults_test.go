@@ -169,7 +169,7 @@ func checkReportsWhole(t *testing.T, c client.Client, scanName string, want []st
 		r := &reports.Items[i]
 		seen[r.Namespace]++
 		owned(r)
-		whole(r.Namespace+"/"+r.Name, r.Summary, len(r.Findings), false)
+		whole(r.Namespace+"/"+r.Name, r.Summary, len(r.AllFindings()), false)
 		nsFindings += r.Summary.Findings
 		if r.Name != scanName || r.Scan != scanName {
 			t.Errorf("ScanReport %s/%s: name or scan %q, want %s", r.Namespace, r.Name, r.Scan, scanName)
@@ -194,7 +194,7 @@ func checkReportsWhole(t *testing.T, c client.Client, scanName string, want []st
 	}
 	cr := &clusterReports.Items[0]
 	owned(cr)
-	whole("/"+cr.Name, posturev1alpha1.ReportSummary{Findings: cr.Summary.Findings - nsFindings, Omitted: cr.Summary.Omitted}, len(cr.Findings), true)
+	whole("/"+cr.Name, posturev1alpha1.ReportSummary{Findings: cr.Summary.Findings - nsFindings, Omitted: cr.Summary.Omitted}, len(cr.AllFindings()), true)
 	if st := scan.Status.Summary; st == nil || st.Critical != cr.Summary.Critical || st.High != cr.Summary.High ||
 		st.Medium != cr.Summary.Medium || st.Low != cr.Summary.Low || st.Score != cr.Summary.Score {
 		t.Errorf("ClusterScan %s status summary %+v disagrees with its ClusterScanReport's %+v", scanName, st, cr.Summary.ScanSummary)

@@ -61,9 +61,11 @@ type reportCounts struct {
 		Low      float64 `json:"low"`
 		Omitted  int     `json:"omitted"`
 	} `json:"summary"`
-	Findings []struct {
-		CheckID string `json:"checkID"`
-	} `json:"findings"`
+	Objects []struct {
+		Findings []struct {
+			CheckID string `json:"checkID"`
+		} `json:"findings"`
+	} `json:"objects"`
 }
 
 func (r reportCounts) severities() map[string]float64 {
@@ -328,8 +330,10 @@ spec:
 	}
 	wantChecks := map[string]float64{}
 	for _, r := range []reportCounts{repA, repB, repCluster} {
-		for _, f := range r.Findings {
-			wantChecks[f.CheckID]++
+		for _, o := range r.Objects {
+			for _, f := range o.Findings {
+				wantChecks[f.CheckID]++
+			}
 		}
 	}
 	gotChecks := by(got["kubeposture_check_findings"], "check")

@@ -21,19 +21,29 @@ type scanReport struct {
 		Critical int32  `json:"critical"`
 		Findings int32  `json:"findings"`
 	} `json:"summary"`
-	Findings []struct {
-		CheckID  string `json:"checkID"`
-		Severity string `json:"severity"`
-		Result   string `json:"result"`
-		Message  string `json:"message"`
-		Object   struct {
+	Checks  []reportCheck `json:"checks"`
+	Objects []struct {
+		Object struct {
 			APIVersion string `json:"apiVersion"`
 			Kind       string `json:"kind"`
 			Namespace  string `json:"namespace"`
 			Name       string `json:"name"`
 			UID        string `json:"uid"`
 		} `json:"object"`
-	} `json:"findings"`
+		Findings []struct {
+			CheckID  string `json:"checkID"`
+			Severity string `json:"severity"`
+			Message  string `json:"message"`
+		} `json:"findings"`
+	} `json:"objects"`
+}
+
+// reportCheck is a check as a report describes it.
+type reportCheck struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Title    string `json:"title"`
+	Failed   int32  `json:"failed"`
 }
 
 const e2eShop = `apiVersion: v1
@@ -121,26 +131,33 @@ func TestE2EDeploymentAttributedAndReportsDeleted(t *testing.T) {
 		t.Errorf("ScanReport e2e-shop/e2e: summary %+v, want a score, a grade and findings", report.Summary)
 	}
 	var aboutDeployment, privileged bool
-	for _, f := range report.Findings {
-		switch f.Object.Kind {
+	for _, o := range report.Objects {
+		switch o.Object.Kind {
 		case "ReplicaSet", "Pod":
-			t.Errorf("Finding %s is about %s %s/%s; want it attributed to the Deployment that owns it",
-				f.CheckID, f.Object.Kind, f.Object.Namespace, f.Object.Name)
+			t.Errorf("%d findings are about %s %s/%s; want them attributed to the Deployment that owns it",
+				len(o.Findings), o.Object.Kind, o.Object.Namespace, o.Object.Name)
 		case "Deployment":
-			if f.Object.Name != "web" || f.Object.Namespace != "e2e-shop" {
+			if o.Object.Name != "web" || o.Object.Namespace != "e2e-shop" {
 				continue
 			}
-			aboutDeployment = true
-			if f.Object.APIVersion != "apps/v1" || f.Object.UID != deployUID {
-				t.Errorf("Finding %s: object %+v, want apiVersion apps/v1 and uid %s", f.CheckID, f.Object, deployUID)
+			aboutDeployment = len(o.Findings) > 0
+			if o.Object.APIVersion != "apps/v1" || o.Object.UID != deployUID {
+				t.Errorf("Findings about %+v, want apiVersion apps/v1 and uid %s", o.Object, deployUID)
 			}
-			if f.Result == "fail" && strings.Contains(strings.ToLower(f.Message), "privileged") {
-				privileged = true
+			for _, f := range o.Findings {
+				if f.CheckID == "pss-privileged" && f.Severity == "critical" && strings.Contains(strings.ToLower(f.Message), "privileged") {
+					privileged = true
+				}
 			}
 		}
 	}
 	if !aboutDeployment {
-		t.Errorf("ScanReport e2e-shop/e2e: no finding about Deployment e2e-shop/web in %d findings", len(report.Findings))
+		t.Errorf("ScanReport e2e-shop/e2e: no finding about Deployment e2e-shop/web among %d objects", len(report.Objects))
+	}
+	if !slices.ContainsFunc(report.Checks, func(c reportCheck) bool {
+		return c.ID == "pss-privileged" && c.Severity == "critical" && c.Title != "" && c.Failed >= 1
+	}) {
+		t.Errorf("ScanReport e2e-shop/e2e: checks %+v do not describe pss-privileged", report.Checks)
 	}
 	if !privileged {
 		t.Errorf("ScanReport e2e-shop/e2e: no failed finding says Deployment e2e-shop/web is privileged")
