@@ -43,6 +43,8 @@ var (
 	managerReader *controllers.InformerReader
 	fakeClock     *clocktesting.FakeClock
 	testCtx       context.Context
+	// testRESTConfig is the API server's admin config.
+	testRESTConfig *rest.Config
 )
 
 func TestMain(m *testing.M) {
@@ -68,6 +70,7 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 
+	testRESTConfig = cfg
 	scheme := runtime.NewScheme()
 	utilruntime.Must(controllers.AddToScheme(scheme))
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
