@@ -7,7 +7,6 @@ import (
 
 	openreportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -24,36 +23,14 @@ func AddToScheme(s *runtime.Scheme) error {
 	return errors.Join(clientgoscheme.AddToScheme(s), posturev1alpha1.AddToScheme(s), openreportsv1alpha1.Install(s))
 }
 
-// lastAppliedAnnotation is kubectl's copy of the whole object: large, and never judged.
-const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
-
-// StripForCache drops managedFields and kubectl's last-applied annotation
-// from every object before it is cached: they can be most of an object's
-// size and no check reads them. It also reduces the Pods, ReplicaSets and
-// Jobs that a workload the scan reads controls to their identity and owners
-// (inventory.DropControlledSpec): their template is judged on the
-// controller, so that in a large cluster the cache holds each pod template
-// once, not once per Pod.
-func StripForCache(obj any) (any, error) {
-	if m, err := meta.Accessor(obj); err == nil {
-		m.SetManagedFields(nil)
-		if a := m.GetAnnotations(); a != nil {
-			if _, ok := a[lastAppliedAnnotation]; ok {
-				delete(a, lastAppliedAnnotation)
-				m.SetAnnotations(a)
-			}
-		}
-	}
-	inventory.DropControlledSpec(obj) // last: it shares one annotations map among the objects it drops
-	return obj, nil
-}
-
-// CacheOptions configures the manager's cache for scanning: stripped objects,
-// and a read of a kind no informer was started for is an error, not a second
-// full cache started in secret.
+// CacheOptions configures the manager's cache for scanning: objects trimmed
+// to what the checks read (inventory.Trim: controlled Pods, ReplicaSets and
+// Jobs as identities only; no managedFields, last-applied annotation or
+// status; repeated strings held once), and a read of a kind no informer was
+// started for is an error, not a second full cache started in secret.
 func CacheOptions() cache.Options {
 	return cache.Options{
-		DefaultTransform:            StripForCache,
+		DefaultTransform:            inventory.Trim,
 		ReaderFailOnMissingInformer: true,
 	}
 }

@@ -152,7 +152,7 @@ func startManager(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme)
 	// The suite reads Secret metadata too (--read-secret-metadata), to prove
 	// that path. Informers start on a scan's first read, as in the manager.
 	managerCache = mgr.GetCache()
-	managerReader = &controllers.InformerReader{Cache: managerCache, Scheme: scheme}
+	managerReader = &controllers.InformerReader{Cache: managerCache, Scheme: scheme, APIReader: mgr.GetAPIReader()}
 	r := &controllers.ClusterScanReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),

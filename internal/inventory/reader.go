@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -107,6 +108,22 @@ func Object(k Kind) client.Object {
 	return nil
 }
 
+// Visitor is a client.Reader that can also call fn with each object it
+// holds of obj's kind, without copying it: the manager's InformerReader.
+// FromReader reads Pods, ReplicaSets and Jobs through it, because the
+// manager's cache holds most of them as identities only (Trim), which no
+// typed list can hold. fn must not keep or mutate what it is given beyond
+// the Snapshot's use. Visit must be safe for concurrent use.
+//
+// Fetch reads the object an identity stands for, whole, from the API
+// server, or returns nil if it no longer exists: FromReader reads so the
+// few identities that no workload of the snapshot controls
+// (Snapshot.Uncontrolled), which are judged as what they are.
+type Visitor interface {
+	Visit(ctx context.Context, obj client.Object, fn func(runtime.Object)) error
+	Fetch(ctx context.Context, id *metav1.PartialObjectMetadata) (runtime.Object, error)
+}
+
 // Access tells whether the scan may read a kind. The manager answers with a
 // SelfSubjectAccessReview, so that a forbidden kind is known at once instead
 // of blocking on an informer that can never sync. FromReader asks about
@@ -176,14 +193,16 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 	// for it to sync, and kinds synced one after the other would add up.
 	type job struct {
 		k       Kind
-		list    client.ObjectList
+		read    func(ctx context.Context) error
 		collect func()
 		err     error
 	}
 	var jobs []*job
 	read := func(k Kind, list client.ObjectList, collect func()) {
 		if available(k) {
-			jobs = append(jobs, &job{k: k, list: list, collect: collect})
+			jobs = append(jobs, &job{k: k, collect: collect, read: func(ctx context.Context) error {
+				return r.List(ctx, list, client.UnsafeDisableDeepCopy)
+			}})
 		}
 	}
 
@@ -212,11 +231,48 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 		return scope.MatchesName(ns)
 	}
 
-	{
-		var l corev1.PodList
-		read(KindPod, &l, func() {
-			s.Pods, s.Unheld = heldPods(filter(l.Items, keep, func(o *corev1.Pod) string { return o.Namespace }))
-		})
+	if v, ok := r.(Visitor); ok {
+		// Pods, ReplicaSets and Jobs, most of them identities only (Trim),
+		// visited where the cache holds them rather than copied into lists.
+		for _, k := range []Kind{KindPod, KindReplicaSet, KindJob} {
+			if !available(k) {
+				continue
+			}
+			j := &job{k: k}
+			var kept []runtime.Object
+			j.read = func(ctx context.Context) error {
+				return v.Visit(ctx, Object(k), func(o runtime.Object) {
+					if m, err := meta.Accessor(o); err == nil && keep(m.GetNamespace()) {
+						kept = append(kept, o)
+					}
+				})
+			}
+			j.collect = func() {
+				for _, o := range kept {
+					if id, ok := o.(*metav1.PartialObjectMetadata); ok {
+						s.Identities = append(s.Identities, id)
+					} else {
+						s.Add(o)
+					}
+				}
+			}
+			jobs = append(jobs, j)
+		}
+	} else {
+		{
+			var l corev1.PodList
+			read(KindPod, &l, func() { s.Pods = filter(l.Items, keep, func(o *corev1.Pod) string { return o.Namespace }) })
+		}
+		{
+			var l appsv1.ReplicaSetList
+			read(KindReplicaSet, &l, func() {
+				s.ReplicaSets = filter(l.Items, keep, func(o *appsv1.ReplicaSet) string { return o.Namespace })
+			})
+		}
+		{
+			var l batchv1.JobList
+			read(KindJob, &l, func() { s.Jobs = filter(l.Items, keep, func(o *batchv1.Job) string { return o.Namespace }) })
+		}
 	}
 	{
 		var l corev1.ServiceList
@@ -242,12 +298,6 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 		})
 	}
 	{
-		var l appsv1.ReplicaSetList
-		read(KindReplicaSet, &l, func() {
-			s.ReplicaSets = filter(l.Items, keep, func(o *appsv1.ReplicaSet) string { return o.Namespace })
-		})
-	}
-	{
 		var l appsv1.StatefulSetList
 		read(KindStatefulSet, &l, func() {
 			s.StatefulSets = filter(l.Items, keep, func(o *appsv1.StatefulSet) string { return o.Namespace })
@@ -256,10 +306,6 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 	{
 		var l appsv1.DaemonSetList
 		read(KindDaemonSet, &l, func() { s.DaemonSets = filter(l.Items, keep, func(o *appsv1.DaemonSet) string { return o.Namespace }) })
-	}
-	{
-		var l batchv1.JobList
-		read(KindJob, &l, func() { s.Jobs = filter(l.Items, keep, func(o *batchv1.Job) string { return o.Namespace }) })
 	}
 	{
 		var l batchv1.CronJobList
@@ -329,7 +375,7 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 	}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
-		wg.Go(func() { j.err = r.List(ctx, j.list, client.UnsafeDisableDeepCopy) })
+		wg.Go(func() { j.err = j.read(ctx) })
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -342,6 +388,20 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 	}
 	if !namespacesKnown && scope.NeedsLabels() {
 		return nil, ErrNamespacesUnreadable
+	}
+	if ids := s.Uncontrolled(); len(ids) > 0 {
+		v := r.(Visitor) // identities are only read through a Visitor
+		var errs []error
+		s.ReadWhole(ids, func(id *metav1.PartialObjectMetadata) runtime.Object {
+			o, err := v.Fetch(ctx, id)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("reading %s %s/%s: %w", id.Kind, id.Namespace, id.Name, err))
+			}
+			return o
+		})
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("reading the objects whose controller is not in the cache: %w", err)
+		}
 	}
 	s.Sort()
 	return s, nil
@@ -388,32 +448,4 @@ func filter[T any](items []T, keep func(string) bool, ns func(*T) string) []T {
 		}
 	}
 	return out
-}
-
-// heldPods returns the Pods of pods whose spec the cache kept, in a list of
-// their own, and counts by namespace those it dropped (DropControlledSpec),
-// which no check reads: in a large cluster they are most Pods, and the
-// list the cache filled, which holds them all, can then be collected
-// before the checks run.
-func heldPods(pods []corev1.Pod) (held []corev1.Pod, unheld map[string]int) {
-	dropped := 0
-	for i := range pods {
-		if p := &pods[i]; specDropped(&p.ObjectMeta, &p.Spec) {
-			if unheld == nil {
-				unheld = map[string]int{}
-			}
-			unheld[p.Namespace]++
-			dropped++
-		}
-	}
-	if dropped == 0 {
-		return pods, nil
-	}
-	held = make([]corev1.Pod, 0, len(pods)-dropped)
-	for i := range pods {
-		if p := &pods[i]; !specDropped(&p.ObjectMeta, &p.Spec) {
-			held = append(held, *p)
-		}
-	}
-	return held, unheld
 }

@@ -125,11 +125,13 @@ type Snapshot struct {
 	ValidatingAdmissionPolicies       []admissionregistrationv1.ValidatingAdmissionPolicy
 	ValidatingAdmissionPolicyBindings []admissionregistrationv1.ValidatingAdmissionPolicyBinding
 
-	// Unheld counts, per namespace, the Pods that were read but are not in
-	// Pods: those reduced to their identity in the cache because their
-	// controller's template is judged instead (DropControlledSpec). No
-	// check reads them; Count includes them.
-	Unheld map[string]int
+	// Identities are the Pods, ReplicaSets and Jobs read only as who they
+	// are and which workload controls them: the manager's cache keeps no
+	// more of an object whose template is judged on its controller (Trim).
+	// No check reads them; Count counts them, and Workloads knows by them
+	// which ReplicaSets and Jobs exist to control the Pods kept whole. They
+	// point into the cache: never mutate them.
+	Identities []*metav1.PartialObjectMetadata
 
 	// Missing holds the kinds that could not be read. A kind neither here
 	// nor read is treated as missing too (see Has).
@@ -220,10 +222,10 @@ func (s *Snapshot) Count() (perNamespace map[string]int, total int) {
 		}
 		total += n
 	})
-	for ns, n := range s.Unheld {
-		perNamespace[ns] += n
-		total += n
+	for _, id := range s.Identities {
+		perNamespace[id.Namespace]++
 	}
+	total += len(s.Identities)
 	return perNamespace, total
 }
 

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -9,101 +10,188 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/cache"
 )
 
-func TestDropControlledSpec(t *testing.T) {
+// cached is what the manager's cache would make of obj, as Trim does in place.
+func cached(t *testing.T, obj runtime.Object) runtime.Object {
+	t.Helper()
+	out, err := Trim(obj)
+	if err != nil {
+		t.Fatalf("Trim() = %v", err)
+	}
+	return out.(runtime.Object)
+}
+
+func withStatus(p corev1.Pod) *corev1.Pod {
+	p.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.1"}
+	return &p
+}
+
+func TestTrimIdentities(t *testing.T) {
 	const ns = "shop"
-	withStatus := func(p corev1.Pod) *corev1.Pod {
-		p.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.1"}
-		return &p
-	}
-	ptr := func(o any) runtime.Object {
-		switch o := o.(type) {
-		case appsv1.ReplicaSet:
-			return &o
-		case batchv1.Job:
-			return &o
-		case appsv1.Deployment:
-			return &o
-		}
-		panic("unexpected fixture type")
-	}
 	testCases := map[string]struct {
-		obj      runtime.Object
-		wantDrop bool
+		obj          runtime.Object
+		wantIdentity bool
 	}{
-		"pod of a replicaset":                  {obj: withStatus(pod(ns, "web-1", controller("apps/v1", "ReplicaSet", "web"))), wantDrop: true},
-		"pod of a statefulset":                 {obj: withStatus(pod(ns, "db-0", controller("apps/v1", "StatefulSet", "db"))), wantDrop: true},
-		"pod of a daemonset":                   {obj: withStatus(pod(ns, "agent-x", controller("apps/v1", "DaemonSet", "agent"))), wantDrop: true},
-		"pod of a job":                         {obj: withStatus(pod(ns, "migrate-x", controller("batch/v1", "Job", "migrate"))), wantDrop: true},
-		"pod of a replicaset in kube-system":   {obj: withStatus(pod("kube-system", "dns-1", controller("apps/v1", "ReplicaSet", "dns"))), wantDrop: false},
-		"pod of a daemonset in kube-system":    {obj: withStatus(pod("kube-system", "kube-apiserver-x", controller("apps/v1", "DaemonSet", "kube-apiserver"))), wantDrop: false},
-		"bare pod":                             {obj: withStatus(pod(ns, "debug")), wantDrop: false},
-		"mirror pod of a node":                 {obj: withStatus(pod(ns, "static-cp1", controller("v1", "Node", "cp1"))), wantDrop: false},
-		"pod of a custom controller":           {obj: withStatus(pod(ns, "cache-0", controller("example.com/v1", "CacheCluster", "cache"))), wantDrop: false},
-		"pod of a custom kind named like ours": {obj: withStatus(pod(ns, "x-0", controller("example.com/v1", "ReplicaSet", "x"))), wantDrop: false},
-		"pod of a replicationcontroller":       {obj: withStatus(pod(ns, "rc-1", controller("v1", "ReplicationController", "rc"))), wantDrop: false},
+		"pod of a replicaset":                  {obj: withStatus(pod(ns, "web-1", controller("apps/v1", "ReplicaSet", "web"))), wantIdentity: true},
+		"pod of a statefulset":                 {obj: withStatus(pod(ns, "db-0", controller("apps/v1", "StatefulSet", "db"))), wantIdentity: true},
+		"pod of a daemonset":                   {obj: withStatus(pod(ns, "agent-x", controller("apps/v1", "DaemonSet", "agent"))), wantIdentity: true},
+		"pod of a job":                         {obj: withStatus(pod(ns, "migrate-x", controller("batch/v1", "Job", "migrate"))), wantIdentity: true},
+		"pod of a replicaset in kube-system":   {obj: withStatus(pod("kube-system", "dns-1", controller("apps/v1", "ReplicaSet", "dns")))},
+		"pod of a daemonset in kube-system":    {obj: withStatus(pod("kube-system", "kube-apiserver-x", controller("apps/v1", "DaemonSet", "kube-apiserver")))},
+		"bare pod":                             {obj: withStatus(pod(ns, "debug"))},
+		"mirror pod of a node":                 {obj: withStatus(pod(ns, "static-cp1", controller("v1", "Node", "cp1")))},
+		"pod of a custom controller":           {obj: withStatus(pod(ns, "cache-0", controller("example.com/v1", "CacheCluster", "cache")))},
+		"pod of a custom kind named like ours": {obj: withStatus(pod(ns, "x-0", controller("example.com/v1", "ReplicaSet", "x")))},
+		"pod of a replicationcontroller":       {obj: withStatus(pod(ns, "rc-1", controller("v1", "ReplicationController", "rc")))},
 		"pod with a non-controller owner": {obj: withStatus(pod(ns, "adopted", metav1.OwnerReference{
 			APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs", UID: uid("rs"),
-		})), wantDrop: false},
-		"replicaset of a deployment":        {obj: ptr(replicaSet(ns, "web-7d9f", controller("apps/v1", "Deployment", "web"))), wantDrop: true},
-		"replicaset of a custom controller": {obj: ptr(replicaSet(ns, "ro-1", controller("argoproj.io/v1alpha1", "Rollout", "ro"))), wantDrop: false},
-		"replicaset without owner":          {obj: ptr(replicaSet(ns, "legacy")), wantDrop: false},
-		"job of a cronjob":                  {obj: ptr(job(ns, "report-29", controller("batch/v1", "CronJob", "report"))), wantDrop: true},
-		"bare job":                          {obj: ptr(job(ns, "migrate")), wantDrop: false},
-		"deployment is never dropped":       {obj: ptr(deployment(ns, "web")), wantDrop: false},
-		"object of another kind is a no-op": {obj: &corev1.Service{ObjectMeta: objectMeta(ns, "svc")}, wantDrop: false},
+		}))},
+		"replicaset of a deployment":        {obj: new(replicaSet(ns, "web-7d9f", controller("apps/v1", "Deployment", "web"))), wantIdentity: true},
+		"replicaset of a custom controller": {obj: new(replicaSet(ns, "ro-1", controller("argoproj.io/v1alpha1", "Rollout", "ro")))},
+		"replicaset without owner":          {obj: new(replicaSet(ns, "legacy"))},
+		"job of a cronjob":                  {obj: new(job(ns, "report-29", controller("batch/v1", "CronJob", "report"))), wantIdentity: true},
+		"bare job":                          {obj: new(job(ns, "migrate"))},
+		"deployment":                        {obj: new(deployment(ns, "web"))},
+		"service":                           {obj: &corev1.Service{ObjectMeta: objectMeta(ns, "svc")}},
 	}
 	for name, tc := range testCases {
 		t.Run(name, func(t *testing.T) {
 			orig := tc.obj.DeepCopyObject()
-			if got := DropControlledSpec(tc.obj); got != tc.wantDrop {
-				t.Fatalf("DropControlledSpec() = %v, want %v", got, tc.wantDrop)
-			}
-			if !tc.wantDrop {
-				if diff := cmp.Diff(orig, tc.obj); diff != "" {
-					t.Errorf("an object that is kept was changed (-before +after):\n%s", diff)
-				}
-				return
-			}
-			m := tc.obj.(metav1.ObjectMetaAccessor).GetObjectMeta().(*metav1.ObjectMeta)
-			if m.Annotations[SpecDroppedAnnotation] != "true" {
-				t.Errorf("annotations = %v, want %s", m.Annotations, SpecDroppedAnnotation)
-			}
-			switch o := tc.obj.(type) {
-			case *corev1.Pod:
-				if diff := cmp.Diff(corev1.PodSpec{}, o.Spec); diff != "" {
-					t.Errorf("a dropped pod keeps its spec:\n%s", diff)
-				}
-				if diff := cmp.Diff(corev1.PodStatus{}, o.Status); diff != "" {
-					t.Errorf("a dropped pod keeps its status:\n%s", diff)
-				}
-			case *appsv1.ReplicaSet:
-				if diff := cmp.Diff(corev1.PodTemplateSpec{}, o.Spec.Template); diff != "" || o.Spec.Selector != nil {
-					t.Errorf("a dropped ReplicaSet keeps its template or selector:\n%s", diff)
-				}
-			case *batchv1.Job:
-				if diff := cmp.Diff(corev1.PodTemplateSpec{}, o.Spec.Template); diff != "" || o.Spec.Selector != nil {
-					t.Errorf("a dropped Job keeps its template or selector:\n%s", diff)
-				}
-			}
-			// Identity and ownership stay; labels and other annotations go.
 			om := orig.(metav1.ObjectMetaAccessor).GetObjectMeta()
-			want := metav1.ObjectMeta{
-				Namespace: om.GetNamespace(), Name: om.GetName(), UID: om.GetUID(), OwnerReferences: om.GetOwnerReferences(),
-				Annotations: map[string]string{SpecDroppedAnnotation: "true"},
+			got := cached(t, tc.obj)
+			if IsIdentity(got) != tc.wantIdentity {
+				t.Fatalf("Trim() = %T, identity %v; want identity %v", got, IsIdentity(got), tc.wantIdentity)
 			}
-			if diff := cmp.Diff(want, *m); diff != "" {
-				t.Errorf("metadata (-want +got):\n%s", diff)
+			if tc.wantIdentity {
+				gvk := fixtureGVK(orig)
+				ref := *metav1.GetControllerOfNoCopy(om.(*metav1.ObjectMeta))
+				ref.Controller = new(true)
+				want := &metav1.PartialObjectMetadata{
+					TypeMeta: metav1.TypeMeta{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind},
+					ObjectMeta: metav1.ObjectMeta{
+						Namespace: om.GetNamespace(), Name: om.GetName(), UID: om.GetUID(), ResourceVersion: om.GetResourceVersion(),
+						OwnerReferences: []metav1.OwnerReference{ref},
+					},
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("identity (-want +got):\n%s", diff)
+				}
+			} else if diff := cmp.Diff(withoutStatus(orig), got); diff != "" {
+				t.Errorf("an object kept whole changed beyond its status (-want +got):\n%s", diff)
 			}
 			// Idempotent: the cache may transform an object more than once.
-			again := tc.obj.DeepCopyObject()
-			DropControlledSpec(again)
-			if diff := cmp.Diff(tc.obj, again); diff != "" {
-				t.Errorf("a second drop changed the object:\n%s", diff)
+			if again := cached(t, got.DeepCopyObject()); !cmp.Equal(got, again) {
+				t.Errorf("a second Trim changed the object:\n%s", cmp.Diff(got, again))
 			}
 		})
 	}
+}
+
+// fixtureGVK is the group, version and kind of a typed fixture (fixtures
+// leave their TypeMeta empty, as typed objects decoded by a client do).
+func fixtureGVK(obj runtime.Object) schema.GroupVersionKind {
+	switch obj.(type) {
+	case *corev1.Pod:
+		return corev1.SchemeGroupVersion.WithKind("Pod")
+	case *appsv1.ReplicaSet:
+		return appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
+	case *batchv1.Job:
+		return batchv1.SchemeGroupVersion.WithKind("Job")
+	}
+	return schema.GroupVersionKind{}
+}
+
+// withoutStatus is obj with its status cleared, as Trim keeps objects.
+func withoutStatus(obj runtime.Object) runtime.Object {
+	switch o := obj.DeepCopyObject().(type) {
+	case *corev1.Pod:
+		o.Status = corev1.PodStatus{}
+		return o
+	case *appsv1.ReplicaSet:
+		o.Status = appsv1.ReplicaSetStatus{}
+		return o
+	case *batchv1.Job:
+		o.Status = batchv1.JobStatus{}
+		return o
+	case *appsv1.Deployment:
+		o.Status = appsv1.DeploymentStatus{}
+		return o
+	case *corev1.Service:
+		o.Status = corev1.ServiceStatus{}
+		return o
+	default:
+		return o
+	}
+}
+
+// Trim drops what no check reads from the objects it keeps whole:
+// managedFields, kubectl's last-applied annotation and the status; other
+// annotations stay.
+func TestTrimKeepsWhatChecksRead(t *testing.T) {
+	d := deployment("shop", "web")
+	d.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}}
+	d.Annotations = map[string]string{lastAppliedAnnotation: `{"big":"copy"}`, "team": "payments"}
+	d.Spec.Template.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/web": "unconfined"}
+	d.Status = appsv1.DeploymentStatus{Replicas: 3, ReadyReplicas: 2}
+	want := deployment("shop", "web")
+	want.Annotations = map[string]string{"team": "payments"}
+	want.Spec.Template.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/web": "unconfined"}
+	if diff := cmp.Diff(&want, cached(t, &d)); diff != "" {
+		t.Errorf("Trim() (-want +got):\n%s", diff)
+	}
+}
+
+// Trim leaves what it does not know as it is: a tombstone of a deleted object.
+func TestTrimLeavesTombstones(t *testing.T) {
+	p := pod("shop", "web-1", controller("apps/v1", "ReplicaSet", "web"))
+	tomb := cache.DeletedFinalStateUnknown{Key: "shop/web-1", Obj: &p}
+	got, err := Trim(tomb)
+	if err != nil || !cmp.Equal(got, any(tomb)) {
+		t.Errorf("Trim(tombstone) = %v, %v; want it unchanged", got, err)
+	}
+}
+
+// Strings repeated across objects are held once.
+func TestTrimInterns(t *testing.T) {
+	a, b := deployment("shop", "a"), deployment("shop", "b")
+	a.Spec.Template.Spec.Containers[0].Image = string([]byte("nginx:1.27"))
+	b.Spec.Template.Spec.Containers[0].Image = string([]byte("nginx:1.27"))
+	ta, tb := cached(t, &a).(*appsv1.Deployment), cached(t, &b).(*appsv1.Deployment)
+	ia, ib := ta.Spec.Template.Spec.Containers[0].Image, tb.Spec.Template.Spec.Containers[0].Image
+	if ia != ib || unsafe.StringData(ia) != unsafe.StringData(ib) {
+		t.Errorf("the image of two templates is held twice")
+	}
+}
+
+// trimmed is a Snapshot of objs as the manager reads them through its
+// cache: trimmed, the identities apart.
+func trimmed(t *testing.T, objs ...runtime.Object) *Snapshot {
+	t.Helper()
+	s := &Snapshot{}
+	for _, o := range objs {
+		switch c := cached(t, o.DeepCopyObject()).(type) {
+		case *metav1.PartialObjectMetadata:
+			s.Identities = append(s.Identities, c)
+		default:
+			if !s.Add(c) {
+				t.Fatalf("Snapshot.Add(%T) = false", c)
+			}
+		}
+	}
+	s.Sort()
+	return s
+}
+
+func full(objs ...runtime.Object) *Snapshot {
+	s := &Snapshot{}
+	for _, o := range objs {
+		s.Add(o.DeepCopyObject())
+	}
+	s.Sort()
+	return s
 }
 
 // judged is what the checks see of a workload: its reference, template
@@ -123,165 +211,76 @@ func judgedOf(ws []Workload) []judged {
 	return out
 }
 
-// dropAll applies DropControlledSpec to every object of the snapshot, as the
-// manager's cache transform does.
-func dropAll(s *Snapshot) {
-	for i := range s.Pods {
-		DropControlledSpec(&s.Pods[i])
+// When every controller is in the snapshot, reading the objects they
+// control as identities changes nothing the checks see, nor the count.
+func TestWorkloadsUnchangedByIdentities(t *testing.T) {
+	const ns = "shop"
+	objs := []runtime.Object{
+		new(deployment(ns, "web")),
+		new(replicaSet(ns, "web-7d9f", controller("apps/v1", "Deployment", "web"))),
+		new(replicaSet(ns, "legacy")),
+		new(statefulSet(ns, "db")),
+		new(daemonSet(ns, "agent")),
+		new(daemonSet("kube-system", "kube-apiserver")),
+		new(deployment("kube-system", "dns")),
+		new(replicaSet("kube-system", "dns-5c6b", controller("apps/v1", "Deployment", "dns"))),
+		new(cronJob(ns, "report")),
+		new(job(ns, "report-29", controller("batch/v1", "CronJob", "report"))),
+		new(job(ns, "migrate")),
+		new(pod(ns, "web-7d9f-a", controller("apps/v1", "ReplicaSet", "web-7d9f"))),
+		new(pod(ns, "legacy-a", controller("apps/v1", "ReplicaSet", "legacy"))),
+		new(pod(ns, "db-0", controller("apps/v1", "StatefulSet", "db"))),
+		new(pod(ns, "agent-x", controller("apps/v1", "DaemonSet", "agent"))),
+		new(pod(ns, "report-29-x", controller("batch/v1", "Job", "report-29"))),
+		new(pod(ns, "migrate-x", controller("batch/v1", "Job", "migrate"))),
+		new(pod(ns, "debug")),
+		new(pod(ns, "cache-0", controller("example.com/v1", "CacheCluster", "cache"))),
+		new(pod("kube-system", "kube-apiserver-x", controller("apps/v1", "DaemonSet", "kube-apiserver"))),
+		new(pod("kube-system", "dns-5c6b-x", controller("apps/v1", "ReplicaSet", "dns-5c6b"))),
+		new(pod("kube-system", "etcd-cp1", controller("v1", "Node", "cp1"))),
 	}
-	for i := range s.ReplicaSets {
-		DropControlledSpec(&s.ReplicaSets[i])
+	whole, cut := full(objs...), trimmed(t, objs...)
+	if diff := cmp.Diff(judgedOf(whole.Workloads()), judgedOf(cut.Workloads())); diff != "" {
+		t.Errorf("Workloads() changed by identities (-full +trimmed):\n%s", diff)
 	}
-	for i := range s.Jobs {
-		DropControlledSpec(&s.Jobs[i])
+	wantPerNS, wantTotal := whole.Count()
+	if perNS, total := cut.Count(); total != wantTotal || !cmp.Equal(perNS, wantPerNS) {
+		t.Errorf("Count() = %v, %d; want %v, %d", perNS, total, wantPerNS, wantTotal)
 	}
-	for i := range s.Deployments {
-		DropControlledSpec(&s.Deployments[i])
+	// kube-system Pods are kept whole whoever controls them: the control-plane checks read them.
+	var kept []string
+	for _, p := range cut.Pods {
+		kept = append(kept, p.Namespace+"/"+p.Name)
+	}
+	if diff := cmp.Diff([]string{"kube-system/dns-5c6b-x", "kube-system/etcd-cp1", "kube-system/kube-apiserver-x", ns + "/cache-0", ns + "/debug"}, kept); diff != "" {
+		t.Errorf("Pods kept whole (-want +got):\n%s", diff)
+	}
+	if len(cut.Identities) != 9 {
+		t.Errorf("%d identities, want 9 (6 Pods, 2 ReplicaSets, 1 Job)", len(cut.Identities))
 	}
 }
 
-// When every controller is in the snapshot, dropping the specs of the
-// objects they control changes nothing the checks see.
-func TestWorkloadsUnchangedByDroppedSpecs(t *testing.T) {
+// An identity is never judged: if the controller whose template is judged
+// in its place is not in the snapshot (being created or deleted), nothing
+// is judged for it.
+func TestWorkloadsSkipIdentitiesWithoutController(t *testing.T) {
 	const ns = "shop"
-	full := func() *Snapshot {
-		return &Snapshot{
-			Deployments:  []appsv1.Deployment{deployment(ns, "web")},
-			ReplicaSets:  []appsv1.ReplicaSet{replicaSet(ns, "web-7d9f", controller("apps/v1", "Deployment", "web")), replicaSet(ns, "legacy")},
-			StatefulSets: []appsv1.StatefulSet{statefulSet(ns, "db")},
-			DaemonSets:   []appsv1.DaemonSet{daemonSet(ns, "agent"), daemonSet("kube-system", "kube-apiserver")},
-			CronJobs:     []batchv1.CronJob{cronJob(ns, "report")},
-			Jobs:         []batchv1.Job{job(ns, "report-29", controller("batch/v1", "CronJob", "report")), job(ns, "migrate")},
-			Pods: []corev1.Pod{
-				pod(ns, "web-7d9f-a", controller("apps/v1", "ReplicaSet", "web-7d9f")),
-				pod(ns, "legacy-a", controller("apps/v1", "ReplicaSet", "legacy")),
-				pod(ns, "db-0", controller("apps/v1", "StatefulSet", "db")),
-				pod(ns, "agent-x", controller("apps/v1", "DaemonSet", "agent")),
-				pod(ns, "report-29-x", controller("batch/v1", "Job", "report-29")),
-				pod(ns, "migrate-x", controller("batch/v1", "Job", "migrate")),
-				pod(ns, "debug"),
-				pod(ns, "cache-0", controller("example.com/v1", "CacheCluster", "cache")),
-				pod("kube-system", "kube-apiserver-x", controller("apps/v1", "DaemonSet", "kube-apiserver")),
-				pod("kube-system", "etcd-cp1", controller("v1", "Node", "cp1")),
-			},
-		}
+	objs := []runtime.Object{
+		new(replicaSet(ns, "web-7d9f", controller("apps/v1", "Deployment", "web"))),
+		new(job(ns, "report-29", controller("batch/v1", "CronJob", "report"))),
+		new(pod(ns, "web-7d9f-a", controller("apps/v1", "ReplicaSet", "web-7d9f"))),
+		new(pod(ns, "db-0", controller("apps/v1", "StatefulSet", "db"))),
+		new(pod(ns, "debug")),
 	}
-	want := judgedOf(full().Workloads())
-	stripped := full()
-	dropAll(stripped)
-	if diff := cmp.Diff(want, judgedOf(stripped.Workloads())); diff != "" {
-		t.Errorf("Workloads() changed by dropped specs (-full +dropped):\n%s", diff)
-	}
-	// kube-system pods keep their spec whoever controls them: the control-plane checks read them.
-	for _, p := range stripped.Pods {
-		if dropped := len(p.Spec.Containers) == 0; dropped != (p.Namespace == ns && p.Name != "debug" && p.Name != "cache-0") {
-			t.Errorf("pod %s/%s: spec dropped = %v", p.Namespace, p.Name, dropped)
-		}
-	}
-}
-
-// An object whose spec was dropped is never judged with an empty spec: if
-// its controller is not in the snapshot (being created or deleted), it is
-// not judged at all.
-func TestWorkloadsSkipDroppedWithoutController(t *testing.T) {
-	const ns = "shop"
-	s := &Snapshot{
-		ReplicaSets: []appsv1.ReplicaSet{replicaSet(ns, "web-7d9f", controller("apps/v1", "Deployment", "web"))},
-		Jobs:        []batchv1.Job{job(ns, "report-29", controller("batch/v1", "CronJob", "report"))},
-		Pods: []corev1.Pod{
-			pod(ns, "web-7d9f-a", controller("apps/v1", "ReplicaSet", "web-7d9f")),
-			pod(ns, "db-0", controller("apps/v1", "StatefulSet", "db")),
-			pod(ns, "debug"),
-		},
-	}
-	full := refs(s.Workloads())
 	if diff := cmp.Diff([]ObjectRef{
 		wantRef("batch/v1", "Job", ns, "report-29"),
 		wantRef("apps/v1", "ReplicaSet", ns, "web-7d9f"),
 		wantRef("v1", "Pod", ns, "db-0"),
 		wantRef("v1", "Pod", ns, "debug"),
-	}, full); diff != "" {
+	}, refs(full(objs...).Workloads())); diff != "" {
 		t.Fatalf("Workloads() of the full snapshot (-want +got):\n%s", diff)
 	}
-	dropAll(s)
-	s.workloads = nil
-	if diff := cmp.Diff([]ObjectRef{wantRef("v1", "Pod", ns, "debug")}, refs(s.Workloads())); diff != "" {
-		t.Errorf("Workloads() with dropped specs (-want +got):\n%s", diff)
-	}
-}
-
-// The mark alone never hides a workload: a Pod that carries it, but has its
-// containers, is judged like any other.
-func TestWorkloadsIgnoreForgedMark(t *testing.T) {
-	const ns = "shop"
-	forged := func(p corev1.Pod) corev1.Pod {
-		p.Annotations = map[string]string{SpecDroppedAnnotation: "true"}
-		return p
-	}
-	s := &Snapshot{
-		ReplicaSets: []appsv1.ReplicaSet{func() appsv1.ReplicaSet {
-			rs := replicaSet(ns, "legacy")
-			rs.Annotations = map[string]string{SpecDroppedAnnotation: "true"}
-			return rs
-		}()},
-		Pods: []corev1.Pod{
-			forged(pod(ns, "bare")),
-			forged(pod(ns, "fake-owner", controller("apps/v1", "ReplicaSet", "never-created"))),
-		},
-	}
-	want := []ObjectRef{
-		wantRef("apps/v1", "ReplicaSet", ns, "legacy"),
-		wantRef("v1", "Pod", ns, "bare"),
-		wantRef("v1", "Pod", ns, "fake-owner"),
-	}
-	if diff := cmp.Diff(want, refs(s.Workloads())); diff != "" {
-		t.Errorf("Workloads() (-want +got):\n%s", diff)
-	}
-}
-
-// The Pods whose spec the cache dropped are left out of the snapshot's
-// Pods, counted by namespace, and still counted as read; the workloads
-// judged are the same as with them in.
-func TestHeldPodsLeaveOutDroppedPods(t *testing.T) {
-	const ns = "shop"
-	s := &Snapshot{
-		ReplicaSets: []appsv1.ReplicaSet{replicaSet(ns, "web-7d9f", controller("apps/v1", "Deployment", "web"))},
-		Pods: []corev1.Pod{
-			pod(ns, "web-7d9f-a", controller("apps/v1", "ReplicaSet", "web-7d9f")),
-			pod(ns, "web-7d9f-b", controller("apps/v1", "ReplicaSet", "web-7d9f")),
-			pod("other", "db-0", controller("apps/v1", "StatefulSet", "db")),
-			pod(ns, "debug"),
-			pod("kube-system", "kube-apiserver-x", controller("apps/v1", "DaemonSet", "kube-apiserver")),
-		},
-	}
-	dropAll(s)
-	perNSBefore, totalBefore := s.Count()
-	want := refs(s.Workloads())
-
-	held, unheld := heldPods(s.Pods)
-	var names []string
-	for _, p := range held {
-		names = append(names, p.Namespace+"/"+p.Name)
-	}
-	if diff := cmp.Diff([]string{ns + "/debug", "kube-system/kube-apiserver-x"}, names); diff != "" {
-		t.Errorf("held Pods (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[string]int{ns: 2, "other": 1}, unheld); diff != "" {
-		t.Errorf("unheld counts (-want +got):\n%s", diff)
-	}
-
-	s.Pods, s.Unheld, s.workloads = held, unheld, nil
-	perNS, total := s.Count()
-	if total != totalBefore || !cmp.Equal(perNS, perNSBefore) {
-		t.Errorf("Count() = %v, %d; want %v, %d as with every Pod held", perNS, total, perNSBefore, totalBefore)
-	}
-	if diff := cmp.Diff(want, refs(s.Workloads())); diff != "" {
-		t.Errorf("Workloads() changed (-with every Pod +held only):\n%s", diff)
-	}
-
-	// Nothing dropped: the same list, nothing counted apart.
-	kept := []corev1.Pod{pod(ns, "debug")}
-	if held, unheld := heldPods(kept); len(held) != 1 || &held[0] != &kept[0] || unheld != nil {
-		t.Errorf("heldPods of undropped Pods = %v, %v; want the same list and no counts", held, unheld)
+	if diff := cmp.Diff([]ObjectRef{wantRef("v1", "Pod", ns, "debug")}, refs(trimmed(t, objs...).Workloads())); diff != "" {
+		t.Errorf("Workloads() with identities (-want +got):\n%s", diff)
 	}
 }

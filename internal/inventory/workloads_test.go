@@ -132,6 +132,52 @@ func TestWorkloadsAttribution(t *testing.T) {
 				{APIVersion: "v1", Kind: "Pod", Namespace: ns, Name: "web-pod"},
 			},
 		},
+		// The cache holds the ReplicaSets and Jobs whose controller is judged
+		// as identities only; the Pods of kube-system it keeps whole.
+		"pod of a replicaset held as an identity is judged on the deployment": {
+			snapshot: Snapshot{
+				Deployments: []appsv1.Deployment{deployment("kube-system", "coredns")},
+				Identities:  []*metav1.PartialObjectMetadata{identity("apps/v1", "ReplicaSet", "kube-system", "coredns-5d", controller("apps/v1", "Deployment", "coredns"))},
+				Pods:        []corev1.Pod{pod("kube-system", "coredns-5d-x", controller("apps/v1", "ReplicaSet", "coredns-5d"))},
+			},
+			wantRefs: []ObjectRef{wantRef("apps/v1", "Deployment", "kube-system", "coredns")},
+		},
+		"pod of a job held as an identity is judged on the cronjob": {
+			snapshot: Snapshot{
+				CronJobs:   []batchv1.CronJob{cronJob("kube-system", "backup")},
+				Identities: []*metav1.PartialObjectMetadata{identity("batch/v1", "Job", "kube-system", "backup-1", controller("batch/v1", "CronJob", "backup"))},
+				Pods:       []corev1.Pod{pod("kube-system", "backup-1-x", controller("batch/v1", "Job", "backup-1"))},
+			},
+			wantRefs: []ObjectRef{wantRef("batch/v1", "CronJob", "kube-system", "backup")},
+		},
+		"an identity of a pod controls nothing": {
+			snapshot: Snapshot{
+				Identities: []*metav1.PartialObjectMetadata{identity("v1", "Pod", ns, "web-1", controller("apps/v1", "ReplicaSet", "web"))},
+				Pods:       []corev1.Pod{pod(ns, "sidecar", controller("v1", "Pod", "web-1"))},
+			},
+			wantRefs: []ObjectRef{wantRef("v1", "Pod", ns, "sidecar")},
+		},
+		// UIDs are unique in a cluster, not in manifests: of objects sharing a
+		// UID, the one of the kind read last (Deployments, ReplicaSets,
+		// StatefulSets, DaemonSets, Jobs, CronJobs) is the one a controller
+		// reference must name.
+		"a uid shared by two kinds is the later kind's": {
+			snapshot: func() Snapshot {
+				d, sts := deployment(ns, "twin"), statefulSet(ns, "twin-sts")
+				sts.UID = d.UID
+				return Snapshot{
+					Deployments:  []appsv1.Deployment{d},
+					StatefulSets: []appsv1.StatefulSet{sts},
+					ReplicaSets:  []appsv1.ReplicaSet{replicaSet(ns, "twin-1", controller("apps/v1", "Deployment", "twin"))},
+					Pods:         []corev1.Pod{pod(ns, "twin-sts-0", controller("apps/v1", "StatefulSet", "twin"))},
+				}
+			}(),
+			wantRefs: []ObjectRef{
+				wantRef("apps/v1", "Deployment", ns, "twin"),
+				{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: ns, Name: "twin-sts", UID: uid("twin")},
+				wantRef("apps/v1", "ReplicaSet", ns, "twin-1"),
+			},
+		},
 		"every kind together, grouped by kind": {
 			snapshot: Snapshot{
 				Pods:         []corev1.Pod{pod(ns, "bare")},
@@ -255,5 +301,14 @@ func TestWorkloadsPointIntoSnapshot(t *testing.T) {
 	}
 	if ws[0].Meta != &s.Deployments[0].Spec.Template.ObjectMeta {
 		t.Errorf("Workload.Meta does not point at the Deployment's template metadata")
+	}
+}
+
+// identity is an object as the manager's cache holds it when its template
+// is judged on its controller (Trim): who it is and who controls it.
+func identity(apiVersion, kind, ns, name string, owners ...metav1.OwnerReference) *metav1.PartialObjectMetadata {
+	return &metav1.PartialObjectMetadata{
+		TypeMeta:   metav1.TypeMeta{APIVersion: apiVersion, Kind: kind},
+		ObjectMeta: objectMeta(ns, name, owners...),
 	}
 }
