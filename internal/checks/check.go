@@ -81,7 +81,9 @@ type Check struct {
 	// nothing to judge (the check does not exist at cfg's version, or it
 	// called e.NotEvaluated). Run walks the templates once for all such
 	// checks, so that a template is brought into the CPU cache once a scan
-	// rather than once a check.
+	// rather than once a check (and read ahead, see readAhead), and the
+	// facts several checks need about a template are worked out once (see
+	// scan).
 	PerTemplate func(s *inventory.Snapshot, cfg *Config, e *Emitter) func(w *inventory.Workload)
 }
 
@@ -145,6 +147,8 @@ func (e *Emitter) NotEvaluated(reason string) {
 // Emitter collects one check's results.
 type Emitter struct {
 	out *Outcome
+	// scan is what the checks of the Run share.
+	scan *scan
 	// pending objects judged in pendingNS are not yet in out.JudgedIn:
 	// checks judge objects namespace by namespace, so counting them this way
 	// saves a map update per object.
@@ -179,13 +183,19 @@ func (e *Emitter) Fail(obj inventory.ObjectRef, format string, args ...any) {
 	e.fail(obj, fmt.Sprintf(format, args...))
 }
 
+// atEnd has Run call f once every template has been judged, for a check
+// that judges pod templates one at a time but reports on what they add up
+// to, such as a namespace's.
+func (e *Emitter) atEnd(f func()) { e.scan.atEnd = append(e.scan.atEnd, f) }
+
 // fail records a failure of the check on obj with a message ready to use.
 func (e *Emitter) fail(obj inventory.ObjectRef, message string) {
 	e.out.Findings = append(e.out.Findings, Finding{Check: e.out.Check, Object: obj, Message: message})
 }
 
 // Run evaluates the given checks on the snapshot. Checks that judge pod
-// templates one at a time judge each template in turn, in order.
+// templates one at a time judge each template in turn, in order; what they
+// report once every template is judged (Emitter.atEnd) comes last.
 func Run(s *inventory.Snapshot, cfg *Config, checks []*Check) []Outcome {
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -197,6 +207,7 @@ func Run(s *inventory.Snapshot, cfg *Config, checks []*Check) []Outcome {
 		cfg = &c
 	}
 	out := make([]Outcome, len(checks))
+	sc := newScan()
 	var judges []func(w *inventory.Workload)
 	var perTemplate []*Emitter
 	for i, c := range checks {
@@ -211,7 +222,7 @@ func Run(s *inventory.Snapshot, cfg *Config, checks []*Check) []Outcome {
 			continue
 		}
 		o.Evaluated = true
-		e := &Emitter{out: o}
+		e := &Emitter{out: o, scan: sc}
 		if c.PerTemplate == nil {
 			c.Run(s, cfg, e)
 			e.flush()
@@ -225,10 +236,16 @@ func Run(s *inventory.Snapshot, cfg *Config, checks []*Check) []Outcome {
 	if len(judges) > 0 {
 		ws := s.Workloads()
 		for i := range ws {
+			if i+1 < len(ws) {
+				sc.readAhead += readAhead(&ws[i+1])
+			}
 			for _, judge := range judges {
 				judge(&ws[i])
 			}
 		}
+	}
+	for _, f := range sc.atEnd {
+		f()
 	}
 	for _, e := range perTemplate {
 		e.flush()

@@ -59,14 +59,15 @@ func namespacesByName(s *inventory.Snapshot) map[string]*corev1.Namespace {
 }
 
 func namespaceChecks() []*Check {
-	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
-	if err != nil {
+	// The namespace checks judge pod templates as upstream's evaluator of
+	// every default check does (pssTable.levelSlots): check that it accepts them.
+	if _, err := policy.NewEvaluator(pssTable.checks, nil); err != nil {
 		panic(fmt.Sprintf("pod-security-admission default checks: %v", err))
 	}
 	return []*Check{
 		namespaceNoPSSEnforce(),
-		namespacePSSViolations(evaluator),
-		namespacePSSCouldBeStricter(evaluator),
+		namespacePSSViolations(),
+		namespacePSSCouldBeStricter(),
 		namespaceMissingLimitRange(),
 		namespaceMissingResourceQuota(),
 		admissionNoPolicyEngine(),
@@ -93,7 +94,7 @@ func namespaceNoPSSEnforce() *Check {
 		Needs:    append([]inventory.Kind{inventory.KindNamespace}, inventory.WorkloadKinds...),
 		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
 			namespaces := namespacesByName(s)
-			order, workloads := workloadNamespaces(s)
+			order, workloads := e.scan.workloadNamespaces(s)
 			for _, name := range order {
 				ns := namespaces[name]
 				if ns == nil || systemNamespaces[name] {
@@ -116,7 +117,7 @@ func namespaceNoPSSEnforce() *Check {
 	}
 }
 
-func namespacePSSViolations(evaluator policy.Evaluator) *Check {
+func namespacePSSViolations() *Check {
 	return &Check{
 		ID:       "namespace-pss-violations",
 		Title:    "Workload violating the Pod Security Standard its namespace enforces",
@@ -133,28 +134,49 @@ func namespacePSSViolations(evaluator policy.Evaluator) *Check {
 			"move it to a namespace whose enforced level is meant for it.",
 		Evidence: "The enforced level:version and PodSecurity admission's own forbidden reasons and details for the pod template.",
 		Needs:    append([]inventory.Kind{inventory.KindNamespace}, inventory.WorkloadKinds...),
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+		// Judged one template at a time, so that the upstream checks
+		// evaluated on a template are evaluated once for every check.
+		PerTemplate: func(s *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 			namespaces := namespacesByName(s)
-			for _, w := range s.Workloads() {
-				ns := namespaces[w.Ref.Namespace]
-				if ns == nil {
-					continue
+			// enforced is what a namespace enforces: its level and version
+			// and the check versions the evaluator runs at them. ns is nil
+			// for a namespace not in the snapshot.
+			type enforced struct {
+				ns    *corev1.Namespace
+				lv    api.LevelVersion
+				slots []int
+			}
+			byName := map[string]*enforced{}
+			var results []policy.CheckResult
+			return func(w *inventory.Workload) {
+				en := byName[w.Ref.Namespace]
+				if en == nil {
+					en = &enforced{ns: namespaces[w.Ref.Namespace]}
+					if en.ns != nil {
+						en.lv, _ = enforcePolicy(en.ns)
+						en.slots = pssTable.levelSlots(en.lv)
+					}
+					byName[w.Ref.Namespace] = en
 				}
-				lv, _ := enforcePolicy(ns)
-				if lv.Level == api.LevelPrivileged {
-					continue
+				if en.ns == nil || en.lv.Level == api.LevelPrivileged {
+					return
 				}
 				e.Judge(w.Ref)
-				res := policy.AggregateCheckResults(evaluator.EvaluatePod(lv, w.Meta, w.Spec))
-				if !res.Allowed {
-					e.Fail(w.Ref, "violates PodSecurity %q enforced by namespace %q: %s", lv.String(), ns.Name, res.ForbiddenDetail())
+				if e.scan.allowed(w, en.slots) {
+					return
 				}
+				results = results[:0]
+				for _, slot := range en.slots {
+					results = append(results, *e.scan.podSecurity(w, slot))
+				}
+				res := policy.AggregateCheckResults(results)
+				e.Fail(w.Ref, "violates PodSecurity %q enforced by namespace %q: %s", en.lv.String(), en.ns.Name, res.ForbiddenDetail())
 			}
 		},
 	}
 }
 
-func namespacePSSCouldBeStricter(evaluator policy.Evaluator) *Check {
+func namespacePSSCouldBeStricter() *Check {
 	return &Check{
 		ID:       "namespace-pss-could-be-stricter",
 		Title:    "Namespace could enforce a stricter Pod Security Standard",
@@ -169,67 +191,81 @@ func namespacePSSCouldBeStricter(evaluator policy.Evaluator) *Check {
 			"warn label, or kubectl label --dry-run=server, which lists the pods that would violate it).",
 		Evidence: "The current enforce label (or its absence), the strictest level:version every workload passes, and the number of workloads.",
 		Needs:    append([]inventory.Kind{inventory.KindNamespace}, inventory.WorkloadKinds...),
-		Run: func(s *inventory.Snapshot, cfg *Config, e *Emitter) {
+		// Judged one template at a time, so that the upstream checks
+		// evaluated on a template are evaluated once for every check;
+		// namespaces are reported once every template has been judged.
+		PerTemplate: func(s *inventory.Snapshot, cfg *Config, e *Emitter) func(w *inventory.Workload) {
 			namespaces := namespacesByName(s)
-			byNS := map[string][]*inventory.Workload{}
-			var order []string
-			ws := s.Workloads()
-			for i := range ws {
-				w := &ws[i]
-				if byNS[w.Ref.Namespace] == nil {
-					order = append(order, w.Ref.Namespace)
-				}
-				byNS[w.Ref.Namespace] = append(byNS[w.Ref.Namespace], w)
+			restricted := pssTable.levelSlots(api.LevelVersion{Level: api.LevelRestricted, Version: cfg.PodSecurityVersion})
+			baseline := pssTable.levelSlots(api.LevelVersion{Level: api.LevelBaseline, Version: cfg.PodSecurityVersion})
+			// namespaceState is what the templates of a namespace add up
+			// to; the levels are judged only in namespaces that are.
+			type namespaceState struct {
+				name    string
+				ns      *corev1.Namespace
+				current api.LevelVersion
+				judged  bool
+				// workloads is the number of templates; passRestricted and
+				// passBaseline say whether all of them pass each level.
+				workloads                    int
+				passRestricted, passBaseline bool
 			}
-			passesAll := func(level api.Level, ws []*inventory.Workload) bool {
-				lv := api.LevelVersion{Level: level, Version: cfg.PodSecurityVersion}
-				for _, w := range ws {
-					if !allAllowed(evaluator.EvaluatePod(lv, w.Meta, w.Spec)) {
-						return false
+			byName := map[string]*namespaceState{}
+			var order []*namespaceState
+			e.atEnd(func() {
+				for _, st := range order {
+					if !st.judged {
+						continue
 					}
+					ns := st.ns
+					ref := inventory.Ref("v1", "Namespace", &ns.ObjectMeta)
+					e.Judge(ref)
+					var stricter api.Level
+					switch {
+					case st.current.Level == api.LevelRestricted:
+						continue
+					case st.passRestricted:
+						stricter = api.LevelRestricted
+					case st.current.Level == api.LevelPrivileged && st.passBaseline:
+						stricter = api.LevelBaseline
+					default:
+						continue
+					}
+					now := "is not set"
+					if v, ok := ns.Labels[api.EnforceLevelLabel]; ok {
+						now = fmt.Sprintf("is %q", v)
+					}
+					e.Fail(ref, "%s %s but all %d workload(s) pass %q: set it to %s",
+						enforceLabelPath(), now, st.workloads, api.LevelVersion{Level: stricter, Version: cfg.PodSecurityVersion}.String(), stricter)
 				}
-				return true
-			}
-			for _, name := range order {
-				ns := namespaces[name]
-				if ns == nil || systemNamespaces[name] {
-					continue
+			})
+			return func(w *inventory.Workload) {
+				st := byName[w.Ref.Namespace]
+				if st == nil {
+					st = &namespaceState{name: w.Ref.Namespace, ns: namespaces[w.Ref.Namespace], passRestricted: true, passBaseline: true}
+					st.judged = st.ns != nil && !systemNamespaces[st.name]
+					if st.judged {
+						st.current, _ = enforcePolicy(st.ns)
+					}
+					byName[st.name] = st
+					order = append(order, st)
 				}
-				ref := inventory.Ref("v1", "Namespace", &ns.ObjectMeta)
-				e.Judge(ref)
-				current, _ := enforcePolicy(ns)
-				ws := byNS[name]
-				var stricter api.Level
-				switch {
-				case current.Level == api.LevelRestricted:
-					continue
-				case passesAll(api.LevelRestricted, ws):
-					stricter = api.LevelRestricted
-				case current.Level == api.LevelPrivileged && passesAll(api.LevelBaseline, ws):
-					stricter = api.LevelBaseline
-				default:
-					continue
+				st.workloads++
+				if !st.judged || st.current.Level == api.LevelRestricted {
+					return
 				}
-				now := "is not set"
-				if v, ok := ns.Labels[api.EnforceLevelLabel]; ok {
-					now = fmt.Sprintf("is %q", v)
+				// Once a template fails a level, the namespace does; the
+				// baseline level counts only for namespaces enforcing
+				// privileged.
+				if st.passRestricted && !e.scan.allowed(w, restricted) {
+					st.passRestricted = false
 				}
-				e.Fail(ref, "%s %s but all %d workload(s) pass %q: set it to %s",
-					enforceLabelPath(), now, len(ws), api.LevelVersion{Level: stricter, Version: cfg.PodSecurityVersion}.String(), stricter)
+				if st.current.Level == api.LevelPrivileged && st.passBaseline && !e.scan.allowed(w, baseline) {
+					st.passBaseline = false
+				}
 			}
 		},
 	}
-}
-
-// allAllowed is policy.AggregateCheckResults(results).Allowed, without
-// collecting the reasons nobody reads.
-func allAllowed(results []policy.CheckResult) bool {
-	for _, r := range results {
-		if !r.Allowed {
-			return false
-		}
-	}
-	return true
 }
 
 // hasContainerLimits reports whether a LimitRange constrains containers or
@@ -272,7 +308,7 @@ func hasComputeQuota(q *corev1.ResourceQuota) bool {
 func namespaceResourceCheck(c *Check, names func(s *inventory.Snapshot) (meaningful map[string]bool, useless map[string][]string), missing, uselessWhy string) *Check {
 	c.Run = func(s *inventory.Snapshot, _ *Config, e *Emitter) {
 		meaningful, useless := names(s)
-		order, workloads := workloadNamespaces(s)
+		order, workloads := e.scan.workloadNamespaces(s)
 		nsRef := namespaceRef(s)
 		for _, ns := range order {
 			if systemNamespaces[ns] {
@@ -407,7 +443,7 @@ func admissionNoPolicyEngine() *Check {
 			inventory.WorkloadKinds...),
 		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
 			namespaces := namespacesByName(s)
-			order, _ := workloadNamespaces(s)
+			order, _ := e.scan.workloadNamespaces(s)
 			if len(order) == 0 {
 				return // nothing runs that a policy would protect
 			}

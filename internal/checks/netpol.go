@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -41,6 +42,12 @@ type netpol struct {
 	selectsAll bool
 	ingress    bool
 	egress     bool
+	// openIngress and openEgress name the policy and its first rule that
+	// allows all traffic in that direction, as messages show them
+	// (`"allow-all" (spec.ingress[0])`), when the policy applies to that
+	// direction and has one: read for every workload of the namespace, they
+	// are worked out once.
+	openIngress, openEgress string
 }
 
 // policyTypes returns the directions a policy applies to: spec.policyTypes
@@ -70,6 +77,12 @@ func parseNetpol(np *networkingv1.NetworkPolicy) netpol {
 		p.selector = sel
 	}
 	p.ingress, p.egress = policyTypes(&np.Spec)
+	if path, ok := p.allowAllIngress(); ok {
+		p.openIngress = strconv.Quote(np.Name) + " (" + path + ")"
+	}
+	if path, ok := p.allowAllEgress(); ok {
+		p.openEgress = strconv.Quote(np.Name) + " (" + path + ")"
+	}
 	return p
 }
 
@@ -153,8 +166,8 @@ func (ix netpolIndex) ingressExposure(ns string, podLabels map[string]string) st
 			continue
 		}
 		selected = true
-		if path, ok := p.allowAllIngress(); ok {
-			open = append(open, fmt.Sprintf("%q (%s)", p.np.Name, path))
+		if p.openIngress != "" {
+			open = append(open, p.openIngress)
 		}
 	}
 	switch {
@@ -183,19 +196,16 @@ func (ix netpolIndex) defaultPosture(ns string, egress bool) string {
 		if !p.selectsAll {
 			continue
 		}
-		applies, path, allowAll := p.ingress, "", false
+		applies, openRule := p.ingress, p.openIngress
 		if egress {
-			applies = p.egress
-			path, allowAll = p.allowAllEgress()
-		} else {
-			path, allowAll = p.allowAllIngress()
+			applies, openRule = p.egress, p.openEgress
 		}
 		if !applies {
 			continue
 		}
 		found = true
-		if allowAll {
-			open = append(open, fmt.Sprintf("%q (%s)", p.np.Name, path))
+		if openRule != "" {
+			open = append(open, openRule)
 		}
 	}
 	switch {

@@ -49,7 +49,7 @@ func netpolNamespaceWithoutPolicy() *Check {
 			for i := range s.NetworkPolicies {
 				withPolicy[s.NetworkPolicies[i].Namespace] = true
 			}
-			order, workloads := workloadNamespaces(s)
+			order, workloads := e.scan.workloadNamespaces(s)
 			nsRef := namespaceRef(s)
 			for _, ns := range order {
 				ref := nsRef(ns)
@@ -99,7 +99,7 @@ func netpolNoDefaultDeny(egress bool) *Check {
 	}
 	c.Run = func(s *inventory.Snapshot, _ *Config, e *Emitter) {
 		ix := indexNetpols(s)
-		order, workloads := workloadNamespaces(s)
+		order, workloads := e.scan.workloadNamespaces(s)
 		nsRef := namespaceRef(s)
 		for _, ns := range order {
 			ref := nsRef(ns)
@@ -141,15 +141,15 @@ func netpolWorkloadNotSelected() *Check {
 		Evidence: "The workload, its pod template labels (field path and value), and why it is open: no Ingress policy " +
 			"selects it, or the selecting policy and rule (spec.ingress[i]) that allows everything.",
 		Needs: netpolNeeds,
-		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
+		PerTemplate: func(s *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 			ix := indexNetpols(s)
-			for _, w := range s.Workloads() {
+			return func(w *inventory.Workload) {
 				if len(ix[w.Ref.Namespace]) == 0 {
-					continue // netpol-namespace-without-policy reports it
+					return // netpol-namespace-without-policy reports it
 				}
 				e.Judge(w.Ref)
 				if why := ix.ingressExposure(w.Ref.Namespace, w.Meta.Labels); why != "" {
-					e.Fail(w.Ref, "%s (%s: %s); its pods accept ingress from any source", why, templateLabelsPath(w.Ref.Kind), formatLabels(w.Meta.Labels))
+					e.fail(w.Ref, why+" ("+templateLabelsPath(w.Ref.Kind)+": "+formatLabels(w.Meta.Labels)+"); its pods accept ingress from any source")
 				}
 			}
 		},
@@ -207,15 +207,20 @@ func serviceExposedWithoutPolicy() *Check {
 		Needs:    append([]inventory.Kind{inventory.KindService}, netpolNeeds...),
 		Run: func(s *inventory.Snapshot, _ *Config, e *Emitter) {
 			ix := indexNetpols(s)
-			byNS := map[string][]inventory.Workload{}
-			for _, w := range s.Workloads() {
-				byNS[w.Ref.Namespace] = append(byNS[w.Ref.Namespace], w)
-			}
+			// The workloads by namespace, indexed once a Service is exposed.
+			var byNS map[string][]*inventory.Workload
 			for i := range s.Services {
 				svc := &s.Services[i]
 				how := serviceExposure(svc)
 				if how == "" || len(svc.Spec.Selector) == 0 {
 					continue
+				}
+				if byNS == nil {
+					byNS = map[string][]*inventory.Workload{}
+					ws := s.Workloads()
+					for j := range ws {
+						byNS[ws[j].Ref.Namespace] = append(byNS[ws[j].Ref.Namespace], &ws[j])
+					}
 				}
 				ref := inventory.Ref("v1", "Service", &svc.ObjectMeta)
 				e.Judge(ref)

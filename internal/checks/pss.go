@@ -71,7 +71,7 @@ func PSSCheckID(id policy.CheckID) string {
 // PodSecurity admission resolves it (see pssCheckAt).
 func pssChecks() []*Check {
 	var out []*Check
-	for _, pc := range policy.DefaultChecks() {
+	for c, pc := range pssTable.checks {
 		meta, ok := pssCatalogue[pc.ID]
 		if !ok {
 			continue // TestPSSCatalogueCoversUpstream fails on this
@@ -89,13 +89,14 @@ func pssChecks() []*Check {
 			Remediation: meta.remedy,
 			Needs:       inventory.WorkloadKinds,
 			PerTemplate: func(_ *inventory.Snapshot, cfg *Config, e *Emitter) func(w *inventory.Workload) {
-				check := pssCheckAt(pc, cfg.PodSecurityVersion)
-				if check == nil {
+				slot := pssTable.slotAt(c, cfg.PodSecurityVersion)
+				if slot < 0 {
 					return nil // the check does not exist at this version
 				}
 				return func(w *inventory.Workload) {
 					e.Judge(w.Ref)
-					switch r := check(w.Meta, w.Spec); {
+					// The namespace checks may have evaluated it on w already.
+					switch r := e.scan.podSecurity(w, slot); {
 					case r.Allowed:
 					case r.ForbiddenDetail != "":
 						e.fail(w.Ref, r.ForbiddenReason+" ("+r.ForbiddenDetail+")")
@@ -113,15 +114,22 @@ func pssChecks() []*Check {
 // version v, as policy.NewEvaluator([]policy.Check{pc}, nil) resolves it
 // for pc's own level: the newest whose minimum version is not after v
 // (latest, or a version after every one, gets the newest); nil when v
-// predates the check. Calling it directly saves the evaluator's lookup and
-// result slice on every pod template.
+// predates the check.
 func pssCheckAt(pc policy.Check, v api.Version) policy.CheckPodFn {
-	var check policy.CheckPodFn
-	for _, vc := range pc.Versions {
+	if i := pssVersionAt(pc, v); i >= 0 {
+		return pc.Versions[i].CheckPod
+	}
+	return nil
+}
+
+// pssVersionAt is pssCheckAt as an index into pc.Versions, or -1.
+func pssVersionAt(pc policy.Check, v api.Version) int {
+	i := -1
+	for j, vc := range pc.Versions {
 		if v.Older(vc.MinimumVersion) {
 			break
 		}
-		check = vc.CheckPod
+		i = j
 	}
-	return check
+	return i
 }

@@ -385,11 +385,10 @@ func TestPSSNotEvaluatedWithoutWorkloads(t *testing.T) {
 	}
 }
 
-// TestPSSCheckAtResolvesLikeTheEvaluator holds pssCheckAt to what upstream's
-// evaluator does with the same check: at every version from v1.0 to past the
-// newest, and latest, both judge nothing or both give the same result, on
-// pods that pass and pods that fail each check in its various versions.
-func TestPSSCheckAtResolvesLikeTheEvaluator(t *testing.T) {
+// evaluatorTestPods are pods that pass and pods that fail each upstream
+// check in its various versions, for the tests that hold kubeposture's
+// ways of running the checks to upstream's evaluator.
+func evaluatorTestPods() (*metav1.ObjectMeta, map[string]corev1.PodSpec) {
 	insecure := withSpec(func(s *corev1.PodSpec) {
 		s.HostNetwork, s.HostPID, s.HostIPC = true, true, true
 		s.SecurityContext = &corev1.PodSecurityContext{
@@ -421,6 +420,12 @@ func TestPSSCheckAtResolvesLikeTheEvaluator(t *testing.T) {
 	meta := &metav1.ObjectMeta{Name: "p", Namespace: "shop", Annotations: map[string]string{
 		"container.apparmor.security.beta.kubernetes.io/app": "unconfined",
 	}}
+	return meta, specs
+}
+
+// evaluatorTestVersions are every Pod Security version from v1.0 to past
+// the newest check's, and latest.
+func evaluatorTestVersions() []api.Version {
 	var newest api.Version
 	for _, pc := range policy.DefaultChecks() {
 		if v := pc.Versions[len(pc.Versions)-1].MinimumVersion; newest.Older(v) {
@@ -431,6 +436,16 @@ func TestPSSCheckAtResolvesLikeTheEvaluator(t *testing.T) {
 	for minor := 0; minor <= newest.Minor()+2; minor++ {
 		versions = append(versions, api.MajorMinorVersion(1, minor))
 	}
+	return versions
+}
+
+// TestPSSCheckAtResolvesLikeTheEvaluator holds pssCheckAt to what upstream's
+// evaluator does with the same check: at every version from v1.0 to past the
+// newest, and latest, both judge nothing or both give the same result, on
+// pods that pass and pods that fail each check in its various versions.
+func TestPSSCheckAtResolvesLikeTheEvaluator(t *testing.T) {
+	meta, specs := evaluatorTestPods()
+	versions := evaluatorTestVersions()
 	for _, pc := range policy.DefaultChecks() {
 		evaluator, err := policy.NewEvaluator([]policy.Check{pc}, nil)
 		if err != nil {

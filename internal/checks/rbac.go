@@ -143,7 +143,7 @@ func rbacGrantCheck(c *Check, asks []rbacAsk, clusterScoped bool) *Check {
 		c.Needs = rbacKinds
 	}
 	c.Run = func(s *inventory.Snapshot, _ *Config, e *Emitter) {
-		bindings := buildRBACBindings(s)
+		bindings := e.scan.rbacBindings(s)
 		for i := range bindings {
 			b := &bindings[i]
 			if clusterScoped && b.Namespace != "" {
@@ -337,7 +337,8 @@ func rbacCatalogueChecks() []*Check {
 			Evidence: "The service account and the field naming it (serviceAccountName, serviceAccount, or the default), then " +
 				"each path: binding, subject, what it grants and where, and the granting rules.",
 			Needs: append(slices.Clone(rbacKinds), inventory.WorkloadKinds...),
-			Run:   runRBACWorkloadTakeover,
+			// Judged one template at a time, with the other workload checks.
+			PerTemplate: prepareRBACWorkloadTakeover,
 		},
 	}
 }
@@ -536,7 +537,7 @@ func (a *rbacAllowance) allows(p *rbacv1.PolicyRule, namespace string) bool {
 var rbacBuiltInDiscoveryBindings = map[string]bool{"system:discovery": true, "system:basic-user": true, "system:public-info-viewer": true}
 
 func runRBACAnonymousAccess(s *inventory.Snapshot, _ *Config, e *Emitter) {
-	bindings := buildRBACBindings(s)
+	bindings := e.scan.rbacBindings(s)
 	for i := range bindings {
 		b := &bindings[i]
 		subs, _ := b.reportableSubjects()
@@ -601,7 +602,7 @@ func runRBACAnonymousAccess(s *inventory.Snapshot, _ *Config, e *Emitter) {
 // amount to cluster-admin.
 var rbacTakeoverAsks = slices.Concat(rbacSecretsAsks, rbacCreatePodsAsks, rbacBindEscalateImpersonateAsks, rbacTokenCreateAsks)
 
-func runRBACWorkloadTakeover(s *inventory.Snapshot, _ *Config, e *Emitter) {
+func prepareRBACWorkloadTakeover(s *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 	type path struct {
 		b  *rbacBinding
 		ms []rbacMatch
@@ -610,7 +611,7 @@ func runRBACWorkloadTakeover(s *inventory.Snapshot, _ *Config, e *Emitter) {
 		path int
 		sub  rbacv1.Subject
 	}
-	bindings := buildRBACBindings(s)
+	bindings := e.scan.rbacBindings(s)
 	var paths []path
 	bySA := map[string][]hit{} // namespace/name
 	byNS := map[string][]hit{} // system:serviceaccounts:<namespace>
@@ -652,15 +653,15 @@ func runRBACWorkloadTakeover(s *inventory.Snapshot, _ *Config, e *Emitter) {
 	}
 	// The ServiceAccounts' own automount setting, where they were read.
 	sas := indexServiceAccounts(s)
-	for _, w := range s.Workloads() {
+	return func(w *inventory.Workload) {
 		ns := w.Ref.Namespace
 		if ns == "kube-system" {
-			continue // the platform's own workloads
+			return // the platform's own workloads
 		}
 		e.Judge(w.Ref)
 		sa, field := podServiceAccount(w.Spec)
 		if len(paths) == 0 || !rbacMountsToken(w.Spec, sas.of(ns, sa)) {
-			continue
+			return
 		}
 		subsOf := map[int][]rbacv1.Subject{}
 		for _, hits := range [][]hit{bySA[ns+"/"+sa], byNS[ns], everyone} {
@@ -669,7 +670,7 @@ func runRBACWorkloadTakeover(s *inventory.Snapshot, _ *Config, e *Emitter) {
 			}
 		}
 		if len(subsOf) == 0 {
-			continue
+			return
 		}
 		order := make([]int, 0, len(subsOf))
 		for p := range subsOf {

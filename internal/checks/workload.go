@@ -72,12 +72,13 @@ func judgeWorkloads(e *Emitter, skip func(w *inventory.Workload) bool, problems 
 }
 
 // judgeContainers returns a Check.PerTemplate judge like judgeWorkloads
-// whose problems are per container: problem returns what is wrong with one
-// container of kinds ("" for nothing), and the message lists
-// `container "app" (containers[0]): problem` for each, joined by "; ". The
-// message is built in one buffer, reused from template to template.
-func judgeContainers(e *Emitter, skip func(w *inventory.Workload) bool, kinds containerKind, problem func(c podContainer) string) func(w *inventory.Workload) {
-	var msg []byte
+// whose problems are per container: appendProblem appends to b what is
+// wrong with one container of kinds (nothing when nothing is), and the
+// message lists `container "app" (containers[0]): problem` for each, joined
+// by "; ". The message and each problem are built in buffers reused from
+// template to template.
+func judgeContainers(e *Emitter, skip func(w *inventory.Workload) bool, kinds containerKind, appendProblem func(b []byte, c podContainer) []byte) func(w *inventory.Workload) {
+	var msg, problem []byte
 	return func(w *inventory.Workload) {
 		if skip != nil && skip(w) {
 			return
@@ -87,11 +88,11 @@ func judgeContainers(e *Emitter, skip func(w *inventory.Workload) bool, kinds co
 		// yieldContainers rather than a range over containersOf: the
 		// loop's state would be allocated on every template.
 		yieldContainers(w.Spec, kinds, func(c podContainer) bool {
-			if p := problem(c); p != "" {
+			if problem = appendProblem(problem[:0], c); len(problem) > 0 {
 				if len(msg) > 0 {
 					msg = append(msg, "; "...)
 				}
-				msg = append(append(c.appendTo(msg), ": "...), p...)
+				msg = append(append(c.appendTo(msg), ": "...), problem...)
 			}
 			return true
 		})
@@ -392,10 +393,6 @@ func quotedCapabilities(list []corev1.Capability) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// notOnWindows skips Windows pods, where capabilities and
-// readOnlyRootFilesystem do not exist.
-func notOnWindows(w *inventory.Workload) bool { return isWindowsPod(w.Spec) }
-
 func dangerousCapabilitiesCheck() *Check {
 	return &Check{
 		ID:       "workload-dangerous-capabilities",
@@ -412,9 +409,9 @@ func dangerousCapabilitiesCheck() *Check {
 		Evidence: "Each container (containers[i], initContainers[i], ephemeralContainers[i]) and the dangerous capabilities in its securityContext.capabilities.add.",
 		Needs:    workloadNeeds(),
 		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
-			return judgeContainers(e, notOnWindows, allContainers, func(c podContainer) string {
+			return judgeContainers(e, e.scan.notOnWindows, allContainers, func(b []byte, c podContainer) []byte {
 				if c.SecurityContext == nil || c.SecurityContext.Capabilities == nil {
-					return ""
+					return b
 				}
 				var bad []corev1.Capability
 				for _, cp := range c.SecurityContext.Capabilities.Add {
@@ -423,9 +420,9 @@ func dangerousCapabilitiesCheck() *Check {
 					}
 				}
 				if len(bad) == 0 {
-					return ""
+					return b
 				}
-				return "securityContext.capabilities.add includes " + quotedCapabilities(bad)
+				return append(append(b, "securityContext.capabilities.add includes "...), quotedCapabilities(bad)...)
 			})
 		},
 	}
@@ -447,7 +444,7 @@ func capabilitiesNotDroppedCheck() *Check {
 		Evidence: "Each container (containers[i], initContainers[i], ephemeralContainers[i]) that keeps NET_RAW, and why.",
 		Needs:    workloadNeeds(),
 		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
-			return judgeContainers(e, notOnWindows, allContainers, func(c podContainer) string {
+			return judgeContainers(e, e.scan.notOnWindows, allContainers, func(b []byte, c podContainer) []byte {
 				sc := c.SecurityContext
 				var caps *corev1.Capabilities
 				if sc != nil {
@@ -455,13 +452,13 @@ func capabilitiesNotDroppedCheck() *Check {
 				}
 				switch {
 				case sc != nil && sc.Privileged != nil && *sc.Privileged:
-					return "securityContext.privileged is true, which grants NET_RAW whatever is dropped"
+					return append(b, "securityContext.privileged is true, which grants NET_RAW whatever is dropped"...)
 				case caps != nil && (hasCapability(caps.Add, "NET_RAW") || hasCapability(caps.Add, "ALL")):
-					return "securityContext.capabilities.add puts NET_RAW back"
+					return append(b, "securityContext.capabilities.add puts NET_RAW back"...)
 				case caps == nil || !hasCapability(caps.Drop, "NET_RAW") && !hasCapability(caps.Drop, "ALL"):
-					return "securityContext.capabilities.drop includes neither NET_RAW nor ALL"
+					return append(b, "securityContext.capabilities.drop includes neither NET_RAW nor ALL"...)
 				}
-				return ""
+				return b
 			})
 		},
 	}
@@ -483,14 +480,14 @@ func writableRootFilesystemCheck() *Check {
 		Evidence: "Each container (containers[i], initContainers[i], ephemeralContainers[i]) and whether the field is unset or false.",
 		Needs:    workloadNeeds(),
 		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
-			return judgeContainers(e, notOnWindows, allContainers, func(c podContainer) string {
+			return judgeContainers(e, e.scan.notOnWindows, allContainers, func(b []byte, c podContainer) []byte {
 				switch sc := c.SecurityContext; {
 				case sc == nil || sc.ReadOnlyRootFilesystem == nil:
-					return "securityContext.readOnlyRootFilesystem is unset"
+					return append(b, "securityContext.readOnlyRootFilesystem is unset"...)
 				case !*sc.ReadOnlyRootFilesystem:
-					return "securityContext.readOnlyRootFilesystem is false"
+					return append(b, "securityContext.readOnlyRootFilesystem is false"...)
 				}
-				return ""
+				return b
 			})
 		},
 	}
@@ -712,22 +709,23 @@ func imagesOf(spec *corev1.PodSpec, yield func(u imageUse)) {
 
 // judgeImages returns a Check.PerTemplate judge of every workload that
 // reports the images fail describes, joined by "; ", in one buffer reused
-// from template to template.
+// from template to template. The images of a template are parsed once for
+// every image check (scan.imagesOf).
 func judgeImages(e *Emitter, fail func(u imageUse, r imageRef) string) func(w *inventory.Workload) {
 	var msg []byte
 	return func(w *inventory.Workload) {
 		e.Judge(w.Ref)
 		msg = msg[:0]
-		imagesOf(w.Spec, func(u imageUse) {
-			problem := fail(u, parseImage(u.image))
+		for _, img := range e.scan.imagesOf(w) {
+			problem := fail(img.use, img.ref)
 			if problem == "" {
-				return
+				continue
 			}
 			if len(msg) > 0 {
 				msg = append(msg, "; "...)
 			}
-			msg = append(append(u.appendDescription(msg), ' '), problem...)
-		})
+			msg = append(append(img.use.appendDescription(msg), ' '), problem...)
+		}
 		if len(msg) > 0 {
 			e.fail(w.Ref, string(msg))
 		}
@@ -992,18 +990,18 @@ func serviceAccountTokenAutomountCheck() *Check {
 				name := serviceAccountName(w.Spec)
 				if a := w.Spec.AutomountServiceAccountToken; a != nil {
 					if *a {
-						return []string{fmt.Sprintf("spec.automountServiceAccountToken is true (ServiceAccount %q)", name)}
+						return []string{"spec.automountServiceAccountToken is true (ServiceAccount " + strconv.Quote(name) + ")"}
 					}
 					return nil
 				}
 				sa := sas.of(w.Ref.Namespace, name)
 				switch {
 				case sa == nil:
-					return []string{fmt.Sprintf("spec.automountServiceAccountToken is unset and ServiceAccount %q is not in the snapshot", name)}
+					return []string{"spec.automountServiceAccountToken is unset and ServiceAccount " + strconv.Quote(name) + " is not in the snapshot"}
 				case sa.AutomountServiceAccountToken == nil:
-					return []string{fmt.Sprintf("spec.automountServiceAccountToken is unset and so is ServiceAccount %q's automountServiceAccountToken", name)}
+					return []string{"spec.automountServiceAccountToken is unset and so is ServiceAccount " + strconv.Quote(name) + "'s automountServiceAccountToken"}
 				case *sa.AutomountServiceAccountToken:
-					return []string{fmt.Sprintf("spec.automountServiceAccountToken is unset and ServiceAccount %q sets automountServiceAccountToken: true", name)}
+					return []string{"spec.automountServiceAccountToken is unset and ServiceAccount " + strconv.Quote(name) + " sets automountServiceAccountToken: true"}
 				}
 				return nil
 			})
@@ -1057,18 +1055,15 @@ func secretEnvVarsCheck() *Check {
 		Evidence: "Each container, and the env var names and envFrom entries with the Secret names (and keys) they read.",
 		Needs:    workloadNeeds(),
 		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
-			// The references of one container, in a buffer reused from
-			// container to container.
-			var refs []byte
-			return judgeContainers(e, nil, allContainers, func(c podContainer) string {
-				refs = refs[:0]
+			return judgeContainers(e, nil, allContainers, func(refs []byte, c podContainer) []byte {
+				start := len(refs)
 				for i := range c.Env {
 					env := &c.Env[i]
 					if env.ValueFrom == nil || env.ValueFrom.SecretKeyRef == nil {
 						continue
 					}
 					ref := env.ValueFrom.SecretKeyRef
-					if len(refs) > 0 {
+					if len(refs) > start {
 						refs = append(refs, ", "...)
 					}
 					refs = append(refs, "env["...)
@@ -1082,7 +1077,7 @@ func secretEnvVarsCheck() *Check {
 				}
 				for i := range c.EnvFrom {
 					if from := &c.EnvFrom[i]; from.SecretRef != nil {
-						if len(refs) > 0 {
+						if len(refs) > start {
 							refs = append(refs, ", "...)
 						}
 						refs = append(refs, "envFrom["...)
@@ -1091,7 +1086,7 @@ func secretEnvVarsCheck() *Check {
 						refs = appendQuoted(refs, from.SecretRef.Name)
 					}
 				}
-				return string(refs)
+				return refs
 			})
 		},
 	}
@@ -1226,32 +1221,33 @@ func credentialLiteralEnvCheck() *Check {
 		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 			// The same names recur from template to template: each is read once a scan.
 			credential := map[string]bool{}
-			var names []byte
-			return judgeContainers(e, nil, allContainers, func(c podContainer) string {
-				names = names[:0]
+			return judgeContainers(e, nil, allContainers, func(names []byte, c podContainer) []byte {
+				start := len(names)
 				for i := range c.Env {
 					env := &c.Env[i]
-					if env.ValueFrom != nil || !isLiteralCredential(env.Value) {
+					if env.ValueFrom != nil {
 						continue
 					}
+					// The name first: most are not credentials, and then
+					// the value is not read.
 					isCredential, ok := credential[env.Name]
 					if !ok {
 						isCredential = isCredentialName(env.Name)
 						credential[env.Name] = isCredential
 					}
-					if !isCredential {
+					if !isCredential || !isLiteralCredential(env.Value) {
 						continue
 					}
-					if len(names) > 0 {
+					if len(names) > start {
 						names = append(names, ", "...)
 					}
 					names = strconv.AppendInt(append(names, "env["...), int64(i), 10)
 					names = appendQuoted(append(names, "] "...), env.Name)
 				}
-				if len(names) == 0 {
-					return ""
+				if len(names) == start {
+					return names
 				}
-				return string(names) + " set to a literal value"
+				return append(names, " set to a literal value"...)
 			})
 		},
 	}
@@ -1334,16 +1330,16 @@ func missingProbesCheck() *Check {
 		Needs:    workloadNeeds(),
 		PerTemplate: func(_ *inventory.Snapshot, _ *Config, e *Emitter) func(w *inventory.Workload) {
 			notLongRunning := func(w *inventory.Workload) bool { return !probedKinds[w.Ref.Kind] }
-			return judgeContainers(e, notLongRunning, regularContainer, func(c podContainer) string {
+			return judgeContainers(e, notLongRunning, regularContainer, func(b []byte, c podContainer) []byte {
 				switch {
 				case c.LivenessProbe == nil && c.ReadinessProbe == nil:
-					return "no livenessProbe and no readinessProbe"
+					return append(b, "no livenessProbe and no readinessProbe"...)
 				case c.LivenessProbe == nil:
-					return "no livenessProbe"
+					return append(b, "no livenessProbe"...)
 				case c.ReadinessProbe == nil:
-					return "no readinessProbe"
+					return append(b, "no readinessProbe"...)
 				}
-				return ""
+				return b
 			})
 		},
 	}
