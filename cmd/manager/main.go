@@ -45,6 +45,7 @@ func main() {
 		metricsCerts  string
 		pprofAddr     string
 		memRatio      float64
+		gcPercent     int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized through the API server.")
@@ -59,9 +60,10 @@ func main() {
 	flag.BoolVar(&secretMeta, "read-secret-metadata", false, "Also read Secrets, as metadata only. Needs the kubeposture-secret-metadata ClusterRole (list and watch on secrets, which Kubernetes cannot limit to metadata).")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Queries per second to the API server, sustained.")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Queries to the API server in a burst.")
-	flag.Float64Var(&writeRate, "report-writes-per-second", 20, "Report writes (applies and deletes of changed reports) per second, sustained, across all scans; 0 leaves them paced only by --kube-api-qps.")
-	flag.IntVar(&writeBurst, "report-writes-burst", 40, "Report writes in a burst.")
+	flag.Float64Var(&writeRate, "report-writes-per-second", 50, "Report writes (applies and deletes of changed reports) per second, sustained, across all scans; 0 leaves them paced only by --kube-api-qps.")
+	flag.IntVar(&writeBurst, "report-writes-burst", 100, "Report writes in a burst: the reports of a cluster of up to this many namespaces are written at once.")
 	flag.Float64Var(&memRatio, "memory-limit-ratio", 0.9, "Set the Go runtime's soft memory limit (GOMEMLIMIT) to this fraction of the container's memory limit, read from its cgroup; 0 sets none. A GOMEMLIMIT in the environment wins.")
+	flag.IntVar(&gcPercent, "gc-percent", defaultGCPercent, "The garbage collector's target percentage (GOGC): how much the heap may grow over what is live before a collection. Lower uses less memory and more CPU. A GOGC in the environment wins.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -80,6 +82,12 @@ func main() {
 	case limit != math.MaxInt64:
 		setupLog.Info("Go memory limit set", "GOMEMLIMIT", limit)
 	}
+	percent, err := setGCPercent(gcPercent, os.Getenv)
+	if err != nil {
+		setupLog.Error(err, "Invalid flag", "flag", "--gc-percent")
+		os.Exit(1)
+	}
+	setupLog.Info("Garbage collector target set", "GOGC", percent)
 	if metricsMaxNS < 0 {
 		setupLog.Error(errors.New("must not be negative"), "Invalid flag", "flag", "--metrics-max-namespaces")
 		os.Exit(1)
@@ -134,7 +142,7 @@ func main() {
 	r := &controllers.ClusterScanReconciler{
 		Client:       mgr.GetClient(),
 		APIReader:    mgr.GetAPIReader(),
-		Inventory:    &controllers.InformerReader{Cache: mgr.GetCache(), Scheme: scheme},
+		Inventory:    &controllers.InformerReader{Cache: mgr.GetCache(), Scheme: scheme, APIReader: mgr.GetAPIReader()},
 		WriteLimiter: writeLimiter,
 		Access:       &inventory.SelfAccess{Client: mgr.GetClient()},
 		Kinds:        kinds,
