@@ -24,7 +24,7 @@ PASS
 
 func TestComputeRatios(t *testing.T) {
 	size := func(pods int, floor, cold, rss float64) SizeResult {
-		return SizeResult{Pods: pods, Objects: 2 * pods, Floor: Floor{Median: floor}, Operator: Operator{ColdSeconds: cold, WarmSeconds: cold / 2, PeakRSSMiB: rss}}
+		return SizeResult{Pods: pods, Objects: 2 * pods, Floor: Floor{Median: floor}, Operator: Operator{ColdSeconds: cold, WarmSeconds: cold / 2, NewSeconds: cold / 3, PeakRSSMiB: rss}}
 	}
 	r := &Results{Sizes: []SizeResult{size(0, 0, 1, 60), size(1000, 1, 3, 80), size(10000, 8, 21, 260)}}
 	r.computeRatios()
@@ -33,10 +33,13 @@ func TestComputeRatios(t *testing.T) {
 		got[x.Name] = x.Value
 	}
 	want := map[string]float64{
-		"operator cold / floor at 1000 Pods":              3,
+		"operator new scan / floor at 1000 Pods":          1,
+		"operator cold start / floor at 1000 Pods":        3,
 		"operator warm / floor at 1000 Pods":              1.5,
-		"operator cold / floor at 10000 Pods":             21.0 / 8,
+		"operator new scan / floor at 10000 Pods":         7.0 / 8,
+		"operator cold start / floor at 10000 Pods":       21.0 / 8,
 		"operator warm / floor at 10000 Pods":             10.5 / 8,
+		"operator new scan time, 1000 -> 10000 Pods":      7,
 		"operator cold scan time, 1000 -> 10000 Pods":     7,  // 21/3: times are not taken above idle
 		"operator warm scan time, 1000 -> 10000 Pods":     7,  // 10.5/1.5
 		"manager peak RSS above idle, 1000 -> 10000 Pods": 10, // (260-60)/(80-60): memory is
