@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -207,14 +208,14 @@ type outcomeDump struct{ line, findings string }
 func dumpResult(b *strings.Builder, r *engine.Result, digest bool, first map[string]outcomeDump) map[string]outcomeDump {
 	fmt.Fprintf(b, "summary %+v\n", r.Summary)
 	perNS := score.SummarizeNamespaces(r.Outcomes)
-	for _, ns := range sortedKeys(perNS) {
+	for _, ns := range slices.Sorted(maps.Keys(perNS)) {
 		fmt.Fprintf(b, "namespace %q %+v\n", ns, perNS[ns])
 	}
 	for _, f := range r.Frameworks {
 		fmt.Fprintf(b, "framework %s score=%d compliance=%d passed=%d failed=%d manual=%d not-evaluated=%d\n",
 			f.Name, f.Score, f.Compliance, f.Passed, f.Failed, f.Manual, f.NotEvaluated)
 		byResult := map[score.ControlResult][]string{}
-		for _, id := range sortedKeys(f.Controls) {
+		for _, id := range slices.Sorted(maps.Keys(f.Controls)) {
 			byResult[f.Controls[id]] = append(byResult[f.Controls[id]], id)
 		}
 		for _, res := range []score.ControlResult{score.ControlFail, score.ControlPass, score.ControlManual, score.ControlNotEvaluated} {
@@ -230,7 +231,7 @@ func dumpResult(b *strings.Builder, r *engine.Result, digest bool, first map[str
 		var d outcomeDump
 		if o.Evaluated {
 			var judgedIn []string
-			for _, ns := range sortedKeys(o.JudgedIn) {
+			for _, ns := range slices.Sorted(maps.Keys(o.JudgedIn)) {
 				judgedIn = append(judgedIn, fmt.Sprintf("%q=%d", ns, o.JudgedIn[ns]))
 			}
 			d.line = fmt.Sprintf("check %s judged=%d passed=%d findings=%d in [%s]\n",
@@ -281,13 +282,4 @@ func firstDifference(want, got []string) string {
 		}
 	}
 	return strings.TrimSpace(plan + " " + check)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

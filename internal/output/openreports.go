@@ -148,7 +148,7 @@ func OpenReports(r *Report, opts OpenReportsOptions) (*openreportsv1alpha1.Clust
 	cluster.Results = bound(&cluster.ObjectMeta, results, opts.MaxResults, opts.MaxBytes)
 
 	var namespaced []*openreportsv1alpha1.Report
-	for _, ns := range sortedKeys(byNS) {
+	for _, ns := range slices.Sorted(maps.Keys(byNS)) {
 		if ns == "" {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -97,7 +99,7 @@ func writeTable(w io.Writer, r *Report, opts Options) error {
 		}
 		fmt.Fprintln(bw, p.paint(ansiBold, fmt.Sprintf("SKIPPED OBJECTS (%d)", total)))
 		tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
-		for _, k := range sortedKeys(r.Skipped) {
+		for _, k := range slices.Sorted(maps.Keys(r.Skipped)) {
 			fmt.Fprintf(tw, "  %s\t%d\n", clean(k), r.Skipped[k])
 		}
 		if err := tw.Flush(); err != nil {
