@@ -26,7 +26,7 @@ import (
 // of objects judged.
 func TestStrippedCacheGivesSameFindings(t *testing.T) {
 	const ns = "strip-parity"
-	ensureNamespace(t, ns, nil)
+	ensureNamespace(t, ns, map[string]string{"strip-parity": "in-scope"})
 	insecure := corev1.PodSpec{
 		HostNetwork: true,
 		Containers: []corev1.Container{{
@@ -178,7 +178,7 @@ func TestStrippedCacheGivesSameFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomesOf := func(r client.Reader) ([]outcomeKey, error) {
+	outcomesOf := func(r client.Reader, scope inventory.Scope) ([]outcomeKey, error) {
 		snap, err := inventory.FromReader(testCtx, r, nil, scope, inventory.AllKinds)
 		if err != nil {
 			return nil, err
@@ -188,19 +188,38 @@ func TestStrippedCacheGivesSameFindings(t *testing.T) {
 		}
 		return outcomeKeys(plan.Run(snap)), nil
 	}
-	var direct, cached []outcomeKey
-	eventually(t, scanTimeout, func() error {
-		if direct, err = outcomesOf(inventory.PagedReader{Reader: k8sClient}); err != nil {
-			return fmt.Errorf("reading the API server: %w", err)
+	compare := func(scope inventory.Scope) (cached []outcomeKey) {
+		t.Helper()
+		eventually(t, scanTimeout, func() error {
+			direct, err := outcomesOf(inventory.PagedReader{Reader: k8sClient}, scope)
+			if err != nil {
+				return fmt.Errorf("reading the API server: %w", err)
+			}
+			if cached, err = outcomesOf(managerReader, scope); err != nil {
+				return fmt.Errorf("reading the cache: %w", err)
+			}
+			if diff := cmp.Diff(direct, cached); diff != "" {
+				return errors.New("outcomes differ (-API server +cache):\n" + diff)
+			}
+			return nil
+		})
+		return cached
+	}
+	cached := compare(scope)
+	// A namespace selector scopes the Pods, ReplicaSets and Jobs visited in
+	// the cache as it scopes every other kind: nothing of another namespace
+	// (this suite has many) is judged or counted.
+	selected, err := inventory.NewScope(&metav1.LabelSelector{MatchLabels: map[string]string{"strip-parity": "in-scope"}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range compare(selected) {
+		for ns2 := range o.JudgedIn {
+			if ns2 != ns && ns2 != "" {
+				t.Errorf("check %s judged objects of namespace %q, out of the selector's scope", o.Check, ns2)
+			}
 		}
-		if cached, err = outcomesOf(managerReader); err != nil {
-			return fmt.Errorf("reading the cache: %w", err)
-		}
-		if diff := cmp.Diff(direct, cached); diff != "" {
-			return errors.New("outcomes differ (-API server +cache):\n" + diff)
-		}
-		return nil
-	})
+	}
 
 	// The comparison judged what it was meant to: the insecure templates on
 	// their controllers and bare pods, and the control plane's pods.

@@ -239,16 +239,16 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 				continue
 			}
 			j := &job{k: k}
-			var kept []runtime.Object
+			var visited []runtime.Object
 			j.read = func(ctx context.Context) error {
-				return v.Visit(ctx, Object(k), func(o runtime.Object) {
-					if m, err := meta.Accessor(o); err == nil && keep(m.GetNamespace()) {
-						kept = append(kept, o)
-					}
-				})
+				return v.Visit(ctx, Object(k), func(o runtime.Object) { visited = append(visited, o) })
 			}
-			j.collect = func() {
-				for _, o := range kept {
+			j.collect = func() { // after Namespaces: keep knows the scope only then
+				for _, o := range visited {
+					m, err := meta.Accessor(o)
+					if err != nil || !keep(m.GetNamespace()) {
+						continue
+					}
 					if id, ok := o.(*metav1.PartialObjectMetadata); ok {
 						s.Identities = append(s.Identities, id)
 					} else {
@@ -389,22 +389,80 @@ func FromReader(ctx context.Context, r client.Reader, access Access, scope Scope
 	if !namespacesKnown && scope.NeedsLabels() {
 		return nil, ErrNamespacesUnreadable
 	}
-	if ids := s.Uncontrolled(); len(ids) > 0 {
-		v := r.(Visitor) // identities are only read through a Visitor
-		var errs []error
-		s.ReadWhole(ids, func(id *metav1.PartialObjectMetadata) runtime.Object {
-			o, err := v.Fetch(ctx, id)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("reading %s %s/%s: %w", id.Kind, id.Namespace, id.Name, err))
-			}
-			return o
-		})
-		if err := errors.Join(errs...); err != nil {
-			return nil, fmt.Errorf("reading the objects whose controller is not in the cache: %w", err)
-		}
+	if err := readUncontrolled(ctx, r, s); err != nil {
+		return nil, err
 	}
 	s.Sort()
 	return s, nil
+}
+
+// maxUncontrolled bounds the identities a scan reads whole, one request
+// each (readUncontrolled).
+const maxUncontrolled = 1000
+
+// readUncontrolled reads whole, from the API server, the identities that no
+// workload of s controls (Snapshot.Uncontrolled): normally none, a few
+// while a controller is being created or deleted, or a Pod whose
+// controller reference is a claim nothing backs. It reads them only when
+// every workload kind was read: otherwise the checks that judge pod
+// templates are not evaluated anyway, and a missing kind (say, ReplicaSets
+// forbidden) would leave every Pod uncontrolled. More than maxUncontrolled
+// of a kind are not read one by one: the kind is recorded as missing, so
+// that what needs it is not evaluated rather than judged without them. A
+// ReplicaSet or Job read whole may turn out deleted, leaving its Pods
+// uncontrolled in turn: it goes round until none is left.
+func readUncontrolled(ctx context.Context, r client.Reader, s *Snapshot) error {
+	for _, k := range WorkloadKinds {
+		if !s.Has(k) {
+			return nil
+		}
+	}
+	for range 3 {
+		ids := s.Uncontrolled()
+		if len(ids) == 0 {
+			return nil
+		}
+		perKind := map[string]int{}
+		for _, id := range ids {
+			perKind[id.Kind]++
+		}
+		if len(ids) > maxUncontrolled {
+			for _, k := range []Kind{KindPod, KindReplicaSet, KindJob} {
+				if n := perKind[k.Name()]; n > 0 {
+					s.MarkMissing(k, MissingError, fmt.Sprintf(
+						"%d %ss name a controller that is not in the cache: more than the %d a scan reads one by one", n, k.Name(), maxUncontrolled))
+				}
+			}
+			return nil
+		}
+		v, ok := r.(Visitor)
+		if !ok {
+			return errors.New("identities read without a Visitor to read them whole")
+		}
+		whole := make([]runtime.Object, len(ids))
+		errs := make([]error, len(ids))
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, accessCheckers)
+		for i, id := range ids {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				if whole[i], errs[i] = v.Fetch(ctx, id); errs[i] != nil {
+					errs[i] = fmt.Errorf("reading %s %s/%s: %w", id.Kind, id.Namespace, id.Name, errs[i])
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("reading the objects whose controller is not in the cache: %w", err)
+		}
+		at := make(map[*metav1.PartialObjectMetadata]runtime.Object, len(ids))
+		for i, id := range ids {
+			at[id] = whole[i]
+		}
+		s.ReadWhole(ids, func(id *metav1.PartialObjectMetadata) runtime.Object { return at[id] })
+	}
+	return nil
 }
 
 // accessCheckers is how many access reviews are asked at once.
