@@ -132,15 +132,12 @@ func identityOf(obj any) *metav1.PartialObjectMetadata {
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: intern(m.Namespace), Name: m.Name, UID: m.UID, ResourceVersion: m.ResourceVersion,
 			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: intern(ref.APIVersion), Kind: intern(ref.Kind), Name: ref.Name, UID: ref.UID, Controller: &isController,
+				APIVersion: intern(ref.APIVersion), Kind: intern(ref.Kind), Name: ref.Name, UID: ref.UID, Controller: new(true),
 			}},
 		},
 	}
 	return id
 }
-
-// isController is the Controller field of every identity's owner reference.
-var isController = true
 
 // judgedController says whether ref names a controller whose template
 // Workloads judges in place of that of the kind it controls.
@@ -299,7 +296,7 @@ func shareResources(l corev1.ResourceList) corev1.ResourceList {
 	if c, ok := shared.resources[k]; ok {
 		return c
 	}
-	if len(shared.resources) >= maxInterned {
+	if len(shared.resources) >= maxSharedResources {
 		clear(shared.resources)
 	}
 	shared.resources[k] = l
@@ -345,6 +342,10 @@ var interned = struct {
 	m map[string]string
 }{m: map[string]string{}}
 
+// maxSharedResources bounds the resource lists shared (about 700 bytes
+// each): a cluster has few distinct ones, and a full table is forgotten.
+const maxSharedResources = 4096
+
 // shared holds one copy of each resource list shared (shareResources), by
 // its content.
 var shared = struct {
@@ -352,10 +353,15 @@ var shared = struct {
 	resources map[string]corev1.ResourceList
 }{resources: map[string]corev1.ResourceList{}}
 
+// maxInternedLen bounds the strings interned: names, keys, images and
+// paths repeat across objects; a long command line or value rarely does,
+// and would only pin memory in the interner.
+const maxInternedLen = 256
+
 // intern returns the copy of s that the cache shares among objects.
 func intern(s string) string {
-	if s == "" {
-		return ""
+	if s == "" || len(s) > maxInternedLen {
+		return s
 	}
 	interned.Lock()
 	defer interned.Unlock()
@@ -417,6 +423,11 @@ func (s *Snapshot) Trimmed() *Snapshot {
 	for _, id := range out.Uncontrolled() {
 		if whole[id] != nil {
 			uncontrolled = append(uncontrolled, id)
+		}
+	}
+	for _, k := range WorkloadKinds { // as readUncontrolled: only with every workload kind read
+		if !out.Has(k) {
+			uncontrolled = nil
 		}
 	}
 	out.ReadWhole(uncontrolled, func(id *metav1.PartialObjectMetadata) runtime.Object {

@@ -36,8 +36,8 @@ type Workload struct {
 // the snapshot (mirror pods, pods of custom controllers) are judged as pods.
 // The Pods, ReplicaSets and Jobs the manager's cache holds as identities only
 // (Trim) have no template here: their controller, of a kind the scan reads,
-// is judged; if it is being created or deleted, it is judged once it is in
-// the cache.
+// is judged. FromReader reads whole, before, those whose controller is not
+// in the snapshot (Uncontrolled), so that they are judged as what they are.
 func (s *Snapshot) Workloads() []Workload {
 	if s.workloads == nil {
 		s.workloads = s.buildWorkloads()
