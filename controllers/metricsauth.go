@@ -3,9 +3,9 @@ package controllers
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,9 +20,9 @@ import (
 )
 
 // The metrics endpoint's authentication and authorization cache their
-// answers as controller-runtime's filters.WithAuthenticationAndAuthorization
-// does: a token for a minute, an allowed request for five, a denied one for
-// thirty seconds.
+// answers for as long as controller-runtime's
+// filters.WithAuthenticationAndAuthorization does: a token for a minute, an
+// allowed request for five, a denied one for thirty seconds.
 const (
 	tokenCacheTTL  = time.Minute
 	allowCacheTTL  = 5 * time.Minute
@@ -36,7 +36,8 @@ const (
 // (TokenReview) for a user it authorizes to use the request's verb on its
 // path (SubjectAccessReview on the non-resource URL, such as get /metrics):
 // 401 without a token or with one the API server rejects, 403 for a user
-// without the permission, 500 if the API server cannot answer.
+// without the permission, 405 for a method other than GET or HEAD, 500 if
+// the API server cannot answer (not retried: the next scrape asks again).
 //
 // It does what controller-runtime's filters.WithAuthenticationAndAuthorization
 // does with k8s.io/apiserver's delegating authenticator and authorizer, with
@@ -67,7 +68,7 @@ func MetricsAuthFilter(cfg *rest.Config, httpClient *http.Client) (metricsserver
 		},
 		now:     time.Now,
 		users:   map[[sha256.Size]byte]userEntry{},
-		permits: map[string]permitEntry{},
+		permits: map[[sha256.Size]byte]permitEntry{},
 	}
 	return a.filter, nil
 }
@@ -82,8 +83,8 @@ type metricsAuth struct {
 	// users are authenticated tokens, by the token's hash: the cache never
 	// holds a token.
 	users map[[sha256.Size]byte]userEntry
-	// permits are authorization decisions, by user, verb and path.
-	permits map[string]permitEntry
+	// permits are authorization decisions, by the hash of the review.
+	permits map[[sha256.Size]byte]permitEntry
 }
 
 type userEntry struct {
@@ -100,6 +101,14 @@ var errUnauthenticated = errors.New("the API server did not authenticate the tok
 
 func (a *metricsAuth) filter(log logr.Logger, next http.Handler) (http.Handler, error) {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Only reads are served; any other method would be an authorization
+		// verb of the caller's choosing (up to a megabyte), asked about and
+		// cached.
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "Method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		token, ok := bearerToken(req)
 		if !ok {
 			http.Error(w, "Unauthorized", http.StatusUnauthorized)
@@ -169,27 +178,34 @@ func (a *metricsAuth) user(ctx context.Context, token string) (*authenticationv1
 }
 
 // allowed says whether the API server lets user use verb on the
-// non-resource URL path (SubjectAccessReview).
+// non-resource URL path (SubjectAccessReview). A decision is cached by the
+// review it answers, the user's groups, UID and extra included (as the
+// API server's webhook authorizer caches), so that it is never reused for
+// another credential of the same name; the path is bounded by the request
+// line, the verb to GET and HEAD.
 func (a *metricsAuth) allowed(ctx context.Context, user *authenticationv1.UserInfo, verb, path string) (bool, error) {
-	groups := slices.Clone(user.Groups)
-	slices.Sort(groups)
-	key := strings.Join([]string{user.Username, user.UID, strings.Join(groups, ","), verb, path}, "\x00")
+	extra := make(map[string]authorizationv1.ExtraValue, len(user.Extra))
+	for k, v := range user.Extra {
+		extra[k] = authorizationv1.ExtraValue(v)
+	}
+	spec := authorizationv1.SubjectAccessReviewSpec{
+		User: user.Username, UID: user.UID, Groups: user.Groups, Extra: extra,
+		NonResourceAttributes: &authorizationv1.NonResourceAttributes{Path: path, Verb: verb},
+	}
+	data, err := json.Marshal(spec) // maps marshal with sorted keys: the same review, the same key
+	if err != nil {
+		return false, err
+	}
+	key := sha256.Sum256(data)
 	a.mu.Lock()
 	e, ok := a.permits[key]
 	a.mu.Unlock()
 	if ok && a.now().Before(e.expires) {
 		return e.allowed, nil
 	}
-	extra := make(map[string]authorizationv1.ExtraValue, len(user.Extra))
-	for k, v := range user.Extra {
-		extra[k] = authorizationv1.ExtraValue(v)
-	}
 	ctx, cancel := context.WithTimeout(ctx, reviewTimeout)
 	defer cancel()
-	st, err := a.authorize(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-		User: user.Username, UID: user.UID, Groups: user.Groups, Extra: extra,
-		NonResourceAttributes: &authorizationv1.NonResourceAttributes{Path: path, Verb: verb},
-	}})
+	st, err := a.authorize(ctx, &authorizationv1.SubjectAccessReview{Spec: spec})
 	if err != nil {
 		return false, err
 	}
