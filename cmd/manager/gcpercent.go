@@ -16,14 +16,16 @@ import (
 // Prometheus lowers its default (to 75) for the same reason.
 const defaultGCPercent = 25
 
-// errGCPercent is setGCPercent's error for a negative percentage.
-var errGCPercent = errors.New("--gc-percent must not be negative")
+// errGCPercent is setGCPercent's error for a percentage below 1: at 0 the
+// collector would run all the time (GOGC=off, in the environment, turns it
+// off).
+var errGCPercent = errors.New("--gc-percent must be at least 1")
 
 // setGCPercent sets the garbage collector's target percentage (GOGC) to
 // percent, unless GOGC is set in the environment, which wins as it does
 // for every Go program. It returns the percentage in force.
 func setGCPercent(percent int, getenv func(string) string) (int, error) {
-	if percent < 0 {
+	if percent < 1 {
 		return 0, fmt.Errorf("%w, not %d", errGCPercent, percent)
 	}
 	if getenv("GOGC") != "" {

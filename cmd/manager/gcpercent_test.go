@@ -16,8 +16,9 @@ func TestSetGCPercent(t *testing.T) {
 	}{
 		"the flag":               {percent: 25, want: 25},
 		"GOGC in the env wins":   {percent: 25, env: "80", want: 80},
-		"zero collects always":   {percent: 0, want: 0},
+		"zero is an error":       {percent: 0, wantErr: errGCPercent},
 		"negative is an error":   {percent: -1, wantErr: errGCPercent},
+		"one":                    {percent: 1, want: 1},
 		"the flag, again at 100": {percent: 100, want: 100},
 	}
 	for name, tc := range testCases {

@@ -60,10 +60,10 @@ func main() {
 	flag.BoolVar(&secretMeta, "read-secret-metadata", false, "Also read Secrets, as metadata only. Needs the kubeposture-secret-metadata ClusterRole (list and watch on secrets, which Kubernetes cannot limit to metadata).")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Queries per second to the API server, sustained.")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Queries to the API server in a burst.")
-	flag.Float64Var(&writeRate, "report-writes-per-second", 50, "Report writes (applies and deletes of changed reports) per second, sustained, across all scans; 0 leaves them paced only by --kube-api-qps.")
-	flag.IntVar(&writeBurst, "report-writes-burst", 100, "Report writes in a burst: the reports of a cluster of up to this many namespaces are written at once.")
+	flag.Float64Var(&writeRate, "report-writes-per-second", 40, "Report writes (applies and deletes of changed reports) per second, sustained, across all scans; keep it below --kube-api-qps, which other requests share. 0 leaves them paced only by --kube-api-qps.")
+	flag.IntVar(&writeBurst, "report-writes-burst", 80, "Report writes in a burst: the reports of a cluster of up to this many namespaces are written at once. Keep it below --kube-api-burst.")
 	flag.Float64Var(&memRatio, "memory-limit-ratio", 0.9, "Set the Go runtime's soft memory limit (GOMEMLIMIT) to this fraction of the container's memory limit, read from its cgroup; 0 sets none. A GOMEMLIMIT in the environment wins.")
-	flag.IntVar(&gcPercent, "gc-percent", defaultGCPercent, "The garbage collector's target percentage (GOGC): how much the heap may grow over what is live before a collection. Lower uses less memory and more CPU. A GOGC in the environment wins.")
+	flag.IntVar(&gcPercent, "gc-percent", defaultGCPercent, "The garbage collector's target percentage (GOGC), at least 1: how much the heap may grow over what is live before a collection. Lower uses less memory and more CPU. A GOGC in the environment (including off) wins.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
