@@ -311,11 +311,11 @@ func operator(ctx context.Context, cl *cluster.Cluster, c client.Client, bins bi
 	// New ClusterScans on the running manager, one after another: every
 	// report is new. Writing them is the API server's work, which varies
 	// from batch to batch (its garbage collector above all: envtest's etcd
-	// does not fsync), so the median of newScanRuns is the figure. Each waits newScanPause
-	// first, so that it finds what a ClusterScan created on an idle
-	// operator finds: the client's rate limiter refilled (a scan's writes
-	// and access reviews spend most of its burst) and the API server done
-	// with the last batch.
+	// does not fsync), so the median of newScanRuns is the figure. Each
+	// waits newScanPause first, so that it finds what a ClusterScan created
+	// on an idle operator finds: the client's rate limiter refilled (a
+	// scan's writes and access reviews spend most of its burst) and the
+	// API server done with the last batch.
 	var durations []float64
 	for i := 1; i <= newScanRuns; i++ {
 		select {
