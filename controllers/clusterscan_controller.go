@@ -37,7 +37,7 @@ import (
 // reportWriteWorkers is how many namespaced reports a scan writes at once.
 const reportWriteWorkers = 4
 
-// FieldOwner is the server-side apply field manager of everything the operator writes.
+// FieldOwner is the field manager of everything the operator writes.
 const FieldOwner = "kubeposture"
 
 // ClusterScanReconciler scans the cluster as a ClusterScan asks and writes
@@ -58,9 +58,12 @@ type ClusterScanReconciler struct {
 	Clock clock.PassiveClock
 	// Recorder records scan events on the ClusterScan.
 	Recorder recorder.EventRecorder
-	// WriteLimiter paces report writes (applies and deletes, ours and
-	// OpenReports); nil means unpaced.
+	// WriteLimiter paces report writes (creates, replaces and deletes, ours
+	// and OpenReports); nil means unpaced.
 	WriteLimiter *WriteLimiter
+	// Writer writes reports whole; SetupWithManager sets NewObjectWriter on
+	// the manager's connection when it is nil.
+	Writer ObjectWriter
 	// Registry is the check catalogue; nil means checks.Default.
 	Registry *checks.Registry
 }
@@ -70,7 +73,7 @@ var _ reconcile.Reconciler = (*ClusterScanReconciler)(nil)
 // +kubebuilder:rbac:groups=posture.kubeposture.io,resources=clusterscans,verbs=get;list;watch
 // +kubebuilder:rbac:groups=posture.kubeposture.io,resources=clusterscans/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=posture.kubeposture.io,resources=clusterscans/finalizers,verbs=update
-// +kubebuilder:rbac:groups=posture.kubeposture.io,resources=scanreports;clusterscanreports,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=posture.kubeposture.io,resources=scanreports;clusterscanreports,verbs=get;list;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=selfsubjectaccessreviews,verbs=create
 // +kubebuilder:rbac:groups="",resources=namespaces;pods;services;serviceaccounts;limitranges;resourcequotas,verbs=get;list;watch
@@ -353,7 +356,7 @@ func (r *ClusterScanReconciler) scan(ctx context.Context, scan *posturev1alpha1.
 	return res, nil
 }
 
-// writeReports applies every report whose content changed, and deletes this
+// writeReports writes every report whose content changed, and deletes this
 // scan's reports of namespaces that no longer have findings. Existing reports
 // are read as metadata only, one paginated list, never cached.
 func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev1alpha1.ClusterScan, set report.Set) error {
@@ -366,21 +369,21 @@ func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev
 		return err
 	}
 
-	apply := func(ctx context.Context, obj client.Object, key string) error {
-		if existing[key] == obj.GetAnnotations()[report.ContentHashAnnotation] {
-			return nil // unchanged: no write
+	write := func(ctx context.Context, obj client.Object, key string) error {
+		op, err := r.writeOwned(ctx, obj, &owner, existing[key])
+		if err != nil {
+			return fmt.Errorf("writing report %s: %w", key, err)
 		}
-		if err := r.applyOwned(ctx, obj, &owner, ""); err != nil {
-			return fmt.Errorf("applying report %s: %w", key, err)
+		if op != "" {
+			scanMetrics.reportWritten(scan, obj.GetObjectKind().GroupVersionKind().Kind, op)
 		}
-		scanMetrics.reportWritten(scan, obj.GetObjectKind().GroupVersionKind().Kind, opApply)
 		return nil
 	}
-	if err := apply(ctx, set.Cluster, "/"+set.Cluster.Name); err != nil {
+	if err := write(ctx, set.Cluster, "/"+set.Cluster.Name); err != nil {
 		return err
 	}
-	// Namespaced reports go a few at a time: each apply waits a round trip
-	// (tens of ms), and the API server applies them in parallel. The write
+	// Namespaced reports go a few at a time: each write waits a round trip
+	// (tens of ms), and the API server writes them in parallel. The write
 	// limiter still paces them all.
 	keep := map[string]bool{"/" + set.Cluster.Name: true}
 	g, gctx := errgroup.WithContext(ctx)
@@ -389,7 +392,7 @@ func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev
 		key := rep.Namespace + "/" + rep.Name
 		keep[key] = true
 		g.Go(func() error {
-			err := apply(gctx, rep, key)
+			err := write(gctx, rep, key)
 			if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) && isTerminating(err) {
 				return nil // the namespace went away during the scan
 			}
@@ -425,10 +428,9 @@ func (r *ClusterScanReconciler) writeReports(ctx context.Context, scan *posturev
 }
 
 // existingReports maps "namespace/name" ("/name" for the cluster report) of
-// this scan's reports to their content hash ("" for a report left by an
-// earlier ClusterScan of the same name, which must be rewritten).
-func (r *ClusterScanReconciler) existingReports(ctx context.Context, scan *posturev1alpha1.ClusterScan) (map[string]string, error) {
-	out := map[string]string{}
+// this scan's reports to what the scan knows of them.
+func (r *ClusterScanReconciler) existingReports(ctx context.Context, scan *posturev1alpha1.ClusterScan) (map[string]*ownedObject, error) {
+	out := map[string]*ownedObject{}
 	for _, kind := range []string{"ScanReportList", "ClusterScanReportList"} {
 		if err := r.listOwned(ctx, posturev1alpha1.GroupVersion.WithKind(kind), scan, out); err != nil {
 			return nil, err
@@ -484,6 +486,9 @@ func ptrTo[T any](v T) *T { return &v }
 // SetupWithManager registers the reconciler. It reconciles on spec, label and
 // annotation changes of a ClusterScan; never on its own status writes.
 func (r *ClusterScanReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Writer == nil {
+		r.Writer = NewObjectWriter(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetRESTMapper())
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&posturev1alpha1.ClusterScan{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).

@@ -13,12 +13,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	posturev1alpha1 "github.com/kubeposture/kubeposture/api/v1alpha1"
+	"github.com/kubeposture/kubeposture/controllers"
 	"github.com/kubeposture/kubeposture/internal/report"
 )
 
@@ -143,10 +142,11 @@ func (c *churn) run(ctx context.Context, wg *sync.WaitGroup, write func(i int) e
 // While scans run, other clients keep writing the ClusterScan's labels and
 // annotations, its status (a condition of their own, with optimistic
 // locking), and the scan's reports (tampering with their content hash, so
-// that every scan must write them again). The reconciler's writes (status as
-// merge patches without a resourceVersion, reports as forced server-side
-// applies) never conflict: every scan completes, and no ScanFailed condition
-// or event ever appears.
+// that every scan must write them again). The reconciler's writes never
+// surface a conflict (status as merge patches without a resourceVersion,
+// reports replaced at the resourceVersion read, read again after a
+// conflict): every scan completes, and no ScanFailed condition or event ever
+// appears.
 func TestConflictingWritesNeverSurface(t *testing.T) {
 	const name, ns, scans = "conflict", "conflict-shop", 8
 	ensureNamespace(t, ns, nil)
@@ -222,9 +222,9 @@ func TestConflictingWritesNeverSurface(t *testing.T) {
 
 // The two writes the reconciler makes on objects others also write, made
 // from a stale copy (an old resourceVersion): a merge patch of status built
-// with client.MergeFrom, and a forced server-side apply of a report. Both
-// succeed; the same writes with optimistic locking conflict, which shows that
-// the copy really was stale.
+// with client.MergeFrom, which succeeds, and a report's replace, which
+// conflicts and is retried on fresh metadata. The same writes with optimistic
+// locking from the stale copy conflict, which shows that it really was stale.
 func TestConflictStaleWritesOfTheReconcilerSucceed(t *testing.T) {
 	const name, ns = "conflict-stale", "conflict-stale"
 	ensureNamespace(t, ns, nil)
@@ -247,8 +247,11 @@ func TestConflictStaleWritesOfTheReconcilerSucceed(t *testing.T) {
 		t.Errorf("status merge patch from a stale copy, as the reconciler makes it: %v", err)
 	}
 
-	// Reports: a stale copy, then someone else's write, then an apply as the reconciler makes it.
+	// Reports: the metadata a scan read, then someone else's write, then
+	// the scan's replace from what it read: it conflicts, reads the
+	// metadata again, and lands, keeping the other writer's label.
 	rep := getReport(t, ns, name)
+	read := &metav1.PartialObjectMetadata{ObjectMeta: *rep.ObjectMeta.DeepCopy()}
 	staleRep := rep.DeepCopy()
 	rep.Labels["test/other-writer"] = "yes"
 	if err := k8sClient.Update(testCtx, rep); err != nil {
@@ -257,17 +260,24 @@ func TestConflictStaleWritesOfTheReconcilerSucceed(t *testing.T) {
 	if err := k8sClient.Update(testCtx, staleRep.DeepCopy()); !apierrors.IsConflict(err) {
 		t.Fatalf("update of a stale report: err = %v, want a conflict", err)
 	}
-	applied := &posturev1alpha1.ScanReport{
-		TypeMeta:   metav1.TypeMeta{APIVersion: posturev1alpha1.GroupVersion.String(), Kind: "ScanReport"},
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: staleRep.Labels, Annotations: staleRep.Annotations, OwnerReferences: staleRep.OwnerReferences},
-		Scan:       staleRep.Scan, Summary: staleRep.Summary, Checks: staleRep.Checks, Objects: staleRep.Objects,
+	w := &countingWriter{ObjectWriter: newWriter(t)}
+	r := &controllers.ClusterScanReconciler{APIReader: k8sClient, Writer: w}
+	changed := &posturev1alpha1.ScanReport{
+		TypeMeta: metav1.TypeMeta{APIVersion: posturev1alpha1.GroupVersion.String(), Kind: "ScanReport"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{posturev1alpha1.LabelScan: name},
+			Annotations: map[string]string{report.ContentHashAnnotation: "changed"}},
+		Scan: staleRep.Scan, Summary: staleRep.Summary, Checks: staleRep.Checks, Objects: staleRep.Objects,
 	}
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(applied)
+	op, err := r.WriteOwned(testCtx, changed, metav1.GetControllerOf(staleRep), read)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the scan's replace after another writer changed the report: %v", err)
 	}
-	ac := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u})
-	if err := k8sClient.Apply(testCtx, ac, client.FieldOwner("kubeposture"), client.ForceOwnership); err != nil {
-		t.Errorf("forced apply of a report after another writer changed it: %v", err)
+	if op != "update" || w.updates.Load() != 2 || w.creates.Load() != 0 {
+		t.Errorf("op %q after %d updates and %d creates, want an update landing on the second attempt", op, w.updates.Load(), w.creates.Load())
 	}
+	got := getReport(t, ns, name)
+	if got.Annotations[report.ContentHashAnnotation] != "changed" || got.Labels["test/other-writer"] != "yes" {
+		t.Errorf("after the replace: content hash %q, labels %v; want the scan's content and the other writer's label", got.Annotations[report.ContentHashAnnotation], got.Labels)
+	}
+
 }

@@ -15,7 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/events"
@@ -204,6 +203,26 @@ func (noWatch) Watch(context.Context, client.ObjectList, ...client.ListOption) (
 	return nil, errors.New("watch is not used")
 }
 
+// injectingWriter returns *inject from every write while it is set.
+type injectingWriter struct {
+	controllers.ObjectWriter
+	inject *error
+}
+
+func (w *injectingWriter) Create(ctx context.Context, obj client.Object) error {
+	if *w.inject != nil {
+		return *w.inject
+	}
+	return w.ObjectWriter.Create(ctx, obj)
+}
+
+func (w *injectingWriter) Update(ctx context.Context, obj client.Object) error {
+	if *w.inject != nil {
+		return *w.inject
+	}
+	return w.ObjectWriter.Update(ctx, obj)
+}
+
 // TestEventsNotForTransientRetries drives a reconciler of its own against
 // the real API server, injecting errors into its report writes: a conflict
 // is a transient retry (no condition, no event, no failure counted), a
@@ -237,18 +256,13 @@ func TestEventsNotForTransientRetries(t *testing.T) {
 			}
 			return nil
 		},
-		Apply: func(ctx context.Context, c client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
-			if inject != nil {
-				return inject
-			}
-			return c.Apply(ctx, obj, opts...)
-		},
 	})
 	recorder := events.NewFakeRecorder(100)
 	clock := clocktesting.NewFakeClock(time.Now())
 	r := &controllers.ClusterScanReconciler{
 		Client: c, APIReader: k8sClient, Inventory: managerReader, Access: &inventory.SelfAccess{Client: k8sClient},
 		Kinds: inventory.AllKinds, Clock: clock, Recorder: recorder,
+		Writer: &injectingWriter{ObjectWriter: newWriter(t), inject: &inject},
 	}
 
 	reports := posturev1alpha1.GroupVersion.WithResource("scanreports").GroupResource()

@@ -54,7 +54,8 @@ const (
 	DefaultMetricsMaxNamespaces = 100
 
 	// Operations of kubeposture_report_writes_total.
-	opApply  = "apply"
+	opCreate = "create"
+	opUpdate = "update"
 	opDelete = "delete"
 )
 
@@ -185,7 +186,7 @@ func newScanRecorder() *scanRecorder {
 		}, []string{"scan", "reason"}),
 		reportWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubeposture_report_writes_total",
-			Help: "Report writes to the API server, by report kind and operation (apply, delete). An unchanged report is not written.",
+			Help: "Report writes to the API server, by report kind and operation (create, update, delete). An unchanged report is not written.",
 		}, []string{"scan", "kind", "operation"}),
 	}
 }

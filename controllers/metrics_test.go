@@ -220,7 +220,7 @@ func TestMetricsFollowScansAndForgetThem(t *testing.T) {
 		t.Errorf("kubeposture_check_findings{check=pss-privileged,severity=critical} = %v, want 3", v)
 	}
 
-	// What the scan did: one successful scan, three reports applied.
+	// What the scan did: one successful scan, three reports created.
 	if v, _ := find(got["kubeposture_scan_duration_seconds"], map[string]string{}); v != 1 {
 		t.Errorf("kubeposture_scan_duration_seconds count = %v, want 1", v)
 	}
@@ -228,7 +228,7 @@ func TestMetricsFollowScansAndForgetThem(t *testing.T) {
 	for _, s := range got["kubeposture_report_writes_total"] {
 		writes[s.labels["kind"]+" "+s.labels["operation"]] = s.value
 	}
-	if diff := cmp.Diff(map[string]float64{"ScanReport apply": 2, "ClusterScanReport apply": 1}, writes); diff != "" {
+	if diff := cmp.Diff(map[string]float64{"ScanReport create": 2, "ClusterScanReport create": 1}, writes); diff != "" {
 		t.Errorf("kubeposture_report_writes_total (-want +got):\n%s", diff)
 	}
 	if s, ok := got["kubeposture_scan_errors_total"]; ok {

@@ -33,13 +33,13 @@ import (
 // (output.OpenReports): a Report per namespace with findings and one
 // ClusterReport, named openReportName(scan), labelled with the scan and owned
 // by it. They are bounded like the scan's ScanReports (maxFindingsPerReport
-// results, report.MaxBytes of results), written by server-side apply only
+// results, report.MaxBytes of results), written whole (ObjectWriter) only
 // when their content hash changed, and pruned when a namespace has no
 // findings left. The objects are unstructured on the wire, so the manager
 // needs no scheme for them, and a cluster without the CRDs is an answer
 // (OpenReportsNotInstalled), not an error.
 
-// +kubebuilder:rbac:groups=openreports.io,resources=reports;clusterreports,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=openreports.io,resources=reports;clusterreports,verbs=get;list;create;update;delete
 
 var (
 	openReportListGVK        = openreportsv1alpha1.SchemeGroupVersion.WithKind("ReportList")
@@ -97,7 +97,7 @@ type openReportsWritten struct {
 	omitted int
 }
 
-// writeOpenReports applies every OpenReports object of the scan whose content
+// writeOpenReports writes every OpenReports object of the scan whose content
 // changed and deletes the scan's Reports of namespaces with no findings left.
 func (r *ClusterScanReconciler) writeOpenReports(ctx context.Context, scan *posturev1alpha1.ClusterScan, plan *scanPlan, result *engine.Result) (openReportsWritten, error) {
 	existing, err := r.ownedOpenReports(ctx, scan)
@@ -122,8 +122,8 @@ func (r *ClusterScanReconciler) writeOpenReports(ctx context.Context, scan *post
 	setOpenReportHash(&cluster.ObjectMeta, scan.UID, cluster.Source, cluster.Configuration, cluster.Summary, cluster.Results)
 	written.omitted += omitted(&cluster.ObjectMeta)
 	key := "/" + cluster.Name
-	if err := r.applyOwned(ctx, cluster, owner, existing[key]); err != nil {
-		return written, fmt.Errorf("applying ClusterReport %s: %w", cluster.Name, err)
+	if _, err := r.writeOwned(ctx, cluster, owner, existing[key]); err != nil {
+		return written, fmt.Errorf("writing ClusterReport %s: %w", cluster.Name, err)
 	}
 	keep := map[string]bool{key: true}
 	for _, rep := range namespaced {
@@ -132,12 +132,12 @@ func (r *ClusterScanReconciler) writeOpenReports(ctx context.Context, scan *post
 		written.omitted += omitted(&rep.ObjectMeta)
 		key := rep.Namespace + "/" + rep.Name
 		keep[key] = true
-		if err := r.applyOwned(ctx, rep, owner, existing[key]); err != nil {
+		if _, err := r.writeOwned(ctx, rep, owner, existing[key]); err != nil {
 			if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) && isTerminating(err) {
 				written.reports--
 				continue // the namespace went away during the scan
 			}
-			return written, fmt.Errorf("applying Report %s: %w", key, err)
+			return written, fmt.Errorf("writing Report %s: %w", key, err)
 		}
 	}
 	return written, r.deleteOpenReports(ctx, existing, keep)
@@ -167,7 +167,7 @@ func (r *ClusterScanReconciler) removeOpenReports(ctx context.Context, scan *pos
 
 // deleteOpenReports deletes the objects of existing not in keep, in key order;
 // keys starting with "/" are ClusterReports.
-func (r *ClusterScanReconciler) deleteOpenReports(ctx context.Context, existing map[string]string, keep map[string]bool) error {
+func (r *ClusterScanReconciler) deleteOpenReports(ctx context.Context, existing map[string]*ownedObject, keep map[string]bool) error {
 	keys := make([]string, 0, len(existing))
 	for key := range existing {
 		if !keep[key] {
@@ -193,9 +193,9 @@ func (r *ClusterScanReconciler) deleteOpenReports(ctx context.Context, existing 
 }
 
 // ownedOpenReports maps "namespace/name" ("/name" for a ClusterReport) of the
-// scan's OpenReports objects to their content hash.
-func (r *ClusterScanReconciler) ownedOpenReports(ctx context.Context, scan *posturev1alpha1.ClusterScan) (map[string]string, error) {
-	out := map[string]string{}
+// scan's OpenReports objects to what the scan knows of them.
+func (r *ClusterScanReconciler) ownedOpenReports(ctx context.Context, scan *posturev1alpha1.ClusterScan) (map[string]*ownedObject, error) {
+	out := map[string]*ownedObject{}
 	for _, gvk := range []schema.GroupVersionKind{openReportListGVK, openClusterReportListGVK} {
 		if err := r.listOwned(ctx, gvk, scan, out); err != nil {
 			return nil, err
@@ -204,11 +204,11 @@ func (r *ClusterScanReconciler) ownedOpenReports(ctx context.Context, scan *post
 	return out, nil
 }
 
-// listOwned adds to out the "namespace/name" and content hash of every object
-// of the list kind listGVK that carries the scan's label and an owner
-// reference to it. It reads metadata only, in pages, from the API server:
-// these objects are not cached.
-func (r *ClusterScanReconciler) listOwned(ctx context.Context, listGVK schema.GroupVersionKind, scan *posturev1alpha1.ClusterScan, out map[string]string) error {
+// listOwned adds to out, by "namespace/name", every object of the list kind
+// listGVK that carries the scan's label and an owner reference to a
+// ClusterScan of its name (see ownedObject). It reads metadata only, in
+// pages, from the API server: these objects are not cached.
+func (r *ClusterScanReconciler) listOwned(ctx context.Context, listGVK schema.GroupVersionKind, scan *posturev1alpha1.ClusterScan, out map[string]*ownedObject) error {
 	opts := []client.ListOption{client.MatchingLabels{posturev1alpha1.LabelScan: scan.Name}, client.Limit(500)}
 	for {
 		l := &metav1.PartialObjectMetadataList{}
@@ -220,11 +220,11 @@ func (r *ClusterScanReconciler) listOwned(ctx context.Context, listGVK schema.Gr
 			m := &l.Items[i]
 			switch owned, current := ownership(m, scan); {
 			case current:
-				out[m.Namespace+"/"+m.Name] = m.Annotations[report.ContentHashAnnotation]
+				out[m.Namespace+"/"+m.Name] = &ownedObject{meta: m, hash: m.Annotations[report.ContentHashAnnotation]}
 			case owned:
 				// Left by an earlier ClusterScan of this name: the garbage
 				// collector will delete it unless it is rewritten.
-				out[m.Namespace+"/"+m.Name] = ""
+				out[m.Namespace+"/"+m.Name] = &ownedObject{meta: m}
 			}
 		}
 		if l.Continue == "" {
@@ -232,19 +232,6 @@ func (r *ClusterScanReconciler) listOwned(ctx context.Context, listGVK schema.Gr
 		}
 		opts = append(opts[:2], client.Continue(l.Continue))
 	}
-}
-
-// applyOwned server-side applies obj, owned by owner, unless the object
-// there already has its content hash.
-func (r *ClusterScanReconciler) applyOwned(ctx context.Context, obj client.Object, owner *metav1.OwnerReference, existingHash string) error {
-	if existingHash != "" && existingHash == obj.GetAnnotations()[report.ContentHashAnnotation] {
-		return nil // unchanged: no write
-	}
-	if err := r.WriteLimiter.Wait(ctx); err != nil {
-		return err
-	}
-	obj.SetOwnerReferences([]metav1.OwnerReference{*owner})
-	return r.Client.Apply(ctx, &wholeObject{obj}, client.FieldOwner(FieldOwner), client.ForceOwnership)
 }
 
 // openReportsNotServed says whether err means that the API server does not

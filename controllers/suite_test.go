@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -218,4 +219,19 @@ func create(t *testing.T, objs ...client.Object) {
 			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
 		}
 	}
+}
+
+// newWriter is an ObjectWriter on the API server's admin config, as the
+// manager makes one on its own.
+func newWriter(t *testing.T) controllers.ObjectWriter {
+	t.Helper()
+	hc, err := rest.HTTPClientFor(testRESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper, err := apiutil.NewDynamicRESTMapper(testRESTConfig, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return controllers.NewObjectWriter(testRESTConfig, hc, mapper)
 }

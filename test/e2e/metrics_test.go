@@ -348,7 +348,7 @@ spec:
 	for _, s := range got["kubeposture_report_writes_total"] {
 		writes[s.labels["kind"]+" "+s.labels["operation"]] = s.value
 	}
-	if diff := cmp.Diff(map[string]float64{"ScanReport apply": 2, "ClusterScanReport apply": 1}, writes); diff != "" {
+	if diff := cmp.Diff(map[string]float64{"ScanReport create": 2, "ClusterScanReport create": 1}, writes); diff != "" {
 		t.Errorf("kubeposture_report_writes_total (-want +got):\n%s", diff)
 	}
 
