@@ -39,15 +39,15 @@ var readVerbs = []string{"get", "list", "watch"}
 // Anything else it may only read.
 var writeAllowed = map[string]map[string][]string{
 	"posture.kubeposture.io": {
-		"scanreports":             {"create", "update", "patch", "delete"},
-		"clusterscanreports":      {"create", "update", "patch", "delete"},
+		"scanreports":             {"create", "update", "delete"},
+		"clusterscanreports":      {"create", "update", "delete"},
 		"clusterscans/status":     {"update", "patch"},
 		"clusterscans/finalizers": {"update"},
 	},
 	// Optional OpenReports output (spec.openReports), also the operator's own.
 	"openreports.io": {
-		"reports":        {"create", "update", "patch", "delete"},
-		"clusterreports": {"create", "update", "patch", "delete"},
+		"reports":        {"create", "update", "delete"},
+		"clusterreports": {"create", "update", "delete"},
 	},
 	"":                    {"events": {"create", "patch"}},
 	"events.k8s.io":       {"events": {"create", "patch"}},
