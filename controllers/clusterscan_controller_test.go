@@ -57,6 +57,16 @@ func newScan(name string, include ...string) *posturev1alpha1.ClusterScan {
 	}
 }
 
+// scannedShop makes namespace ns with a privileged Deployment "web", scans
+// it with a new ClusterScan called name, and waits for the scan to succeed.
+func scannedShop(t *testing.T, name, ns string) {
+	t.Helper()
+	ensureNamespace(t, ns, nil)
+	create(t, privilegedDeployment(ns, "web"))
+	create(t, newScan(name, ns))
+	waitScanned(t, name, nil)
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func getScan(t *testing.T, name string) *posturev1alpha1.ClusterScan {

@@ -227,10 +227,7 @@ func TestConflictingWritesNeverSurface(t *testing.T) {
 // locking from the stale copy conflict, which shows that it really was stale.
 func TestConflictStaleWritesOfTheReconcilerSucceed(t *testing.T) {
 	const name, ns = "conflict-stale", "conflict-stale"
-	ensureNamespace(t, ns, nil)
-	create(t, privilegedDeployment(ns, "web"))
-	create(t, newScan(name, ns))
-	waitScanned(t, name, nil)
+	scannedShop(t, name, ns)
 
 	// Status: a stale copy, then someone else's write.
 	stale := getScan(t, name)

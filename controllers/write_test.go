@@ -36,10 +36,7 @@ func managers(rep *posturev1alpha1.ScanReport) []string {
 // operator's prefix are its own, and go when it no longer sets them.
 func TestRescanReplacesReportKeepingOthersMetadata(t *testing.T) {
 	const name, ns = "replace", "replace-shop"
-	ensureNamespace(t, ns, nil)
-	create(t, privilegedDeployment(ns, "web"))
-	create(t, newScan(name, ns))
-	waitScanned(t, name, nil)
+	scannedShop(t, name, ns)
 
 	rep := getReport(t, ns, name)
 	if got := managers(rep); !slices.Equal(got, []string{"kubeposture Update"}) {
@@ -106,10 +103,7 @@ func TestRescanReplacesReportKeepingOthersMetadata(t *testing.T) {
 // entry; a replace leaves nothing it does not send).
 func TestReportAppliedBeforeIsReplacedWhole(t *testing.T) {
 	const name, ns = "replace-applied", "replace-applied"
-	ensureNamespace(t, ns, nil)
-	create(t, privilegedDeployment(ns, "web"))
-	create(t, newScan(name, ns))
-	waitScanned(t, name, nil)
+	scannedShop(t, name, ns)
 	want := getReport(t, ns, name)
 
 	applied := want.DeepCopy()
